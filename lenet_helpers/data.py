@@ -158,7 +158,8 @@ def read_mnist_npz(path: Path, source: str, expected_sha256: str | None = None) 
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")}
     except KeyError as error:
-        raise MnistError(f"{path}: missing array {error}; an MNIST file has x_train, y_train, x_test, y_test. {fix}") from None
+        raise MnistError(f"{path}: missing array {error}; MNIST needs x_train, y_train, x_test, y_test. {fix}") \
+            from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise MnistError(f"{path}: not a readable .npz file ({type(error).__name__}: {error}). {fix}") from None
     _check_arrays(path, arrays, fix)

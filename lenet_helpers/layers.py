@@ -208,7 +208,7 @@ class RBFOutput(keras.layers.Layer):
 
 @register
 def rbf_loss(y_true, distances):
-    """Softmax cross-entropy over the negative RBF distances: the smallest distance should be the right digit (lesson 07)."""
+    """Softmax cross-entropy over minus the RBF distances: the right digit should be nearest (lesson 07)."""
     return keras.losses.categorical_crossentropy(y_true, -distances, from_logits=True)
 
 
