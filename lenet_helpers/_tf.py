@@ -13,7 +13,7 @@ import re
 import sys
 import tempfile
 
-import lenet_helpers  # noqa: F401  (sets the log level before TensorFlow loads)
+
 
 NOISE = re.compile(
     r"All log messages before absl::InitializeLog|cudart_stub\.cc|Could not find cuda drivers"
