@@ -39,6 +39,7 @@ def _import_quietly():
                 if line.strip() and not NOISE.search(line)]
     if kept:
         print("\n".join(kept), file=sys.stderr)
+    tf.get_logger().setLevel("ERROR")  # e.g. retracing notices when several models train in one notebook
     import keras
 
     return tf, keras

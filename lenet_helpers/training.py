@@ -22,10 +22,14 @@ class Recipe:
     batch_size: int
     steps_per_execution: int = 1
     pipeline: bool = False  # tf.data with cache + prefetch instead of NumPy arrays
+    momentum: float = 0.0  # SGD only
 
     def make_optimizer(self) -> keras.optimizers.Optimizer:
         """A fresh optimizer for this recipe."""
-        return keras.optimizers.get({"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}})
+        config = {"learning_rate": self.learning_rate}
+        if self.momentum:
+            config["momentum"] = self.momentum
+        return keras.optimizers.get({"class_name": self.optimizer, "config": config})
 
 
 # The article: compile(optimizer='SGD') with Keras's default learning rate, batch 128.
