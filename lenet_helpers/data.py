@@ -24,6 +24,7 @@ SAMPLE_PATH = Path(__file__).resolve().parent / "resources" / "mnist_sample.npz"
 DOWNLOAD_TIMEOUT_S = 10.0
 FAST_TRAIN, FAST_TEST = 1000, 500  # LENET_FAST=1: enough digits to learn something, in seconds
 SOURCES = ("auto", "full", "sample")
+ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 class MnistError(RuntimeError):
@@ -156,12 +157,12 @@ def read_mnist_npz(path: Path, source: str, expected_sha256: str | None = None) 
             )
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")}
-    except KeyError as error:
-        raise MnistError(f"{path}: missing array {error}; MNIST needs x_train, y_train, x_test, y_test. {fix}") \
-            from None
+            missing = [key for key in ARRAYS if key not in archive.files]
+            arrays = {key: archive[key] for key in ARRAYS if key in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise MnistError(f"{path}: not a readable .npz file ({type(error).__name__}: {error}). {fix}") from None
+    if missing:
+        raise MnistError(f"{path}: missing array(s) {', '.join(missing)}; MNIST needs {', '.join(ARRAYS)}. {fix}")
     _check_arrays(path, arrays, fix)
     return Mnist(source=source, origin=str(path), **arrays)
 

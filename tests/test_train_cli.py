@@ -1,0 +1,41 @@
+"""`python -m lenet_helpers.train`: the headless end-to-end check of the whole pipeline."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+
+def run(*args, **env):
+    return subprocess.run([sys.executable, "-m", "lenet_helpers.train", *args], capture_output=True, text=True,
+                          env={**os.environ, "LENET_FAST": "1", **env}, timeout=600)
+
+
+def test_trains_reports_and_saves(tmp_path):
+    out = tmp_path / "seed.keras"
+    result = run("--model", "seed", "--epochs", "2", "--source", "sample", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "epoch 1/2" in result.stdout and "epoch 2/2" in result.stdout
+    accuracy = float(re.search(r"test accuracy (\d\.\d+)", result.stdout).group(1))
+    assert 0.5 < accuracy <= 1.0, result.stdout  # 2 epochs on 900 digits already beat chance by far
+    assert out.exists()
+    from lenet_helpers._tf import keras
+
+    assert keras.models.load_model(out).count_params() == 61_706
+
+
+def test_rejects_bad_arguments():
+    result = run("--model", "seed", "--out", "model.h5")
+    assert result.returncode == 2 and "--out must end with .keras" in result.stderr
+    result = run("--model", "alexnet")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_full_mnist_missing_offline_is_a_clear_error(offline_keras_home, capsys):
+    from lenet_helpers import train
+
+    assert train.main(["--source", "full", "--epochs", "1"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: Full MNIST is not available") and "Traceback" not in error
