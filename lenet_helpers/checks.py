@@ -57,7 +57,7 @@ def check(exercise_id: str, namespace: dict) -> None:
     missing = [name for name in ex.names if name not in namespace]
     if missing:
         raise ExerciseNotDone(
-            f"[{exercise_id}] {', '.join(missing)} is not defined yet: write your answer in the cell above "
+            f"[{exercise_id}] {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined yet: write your answer in the cell above "
             f"(replacing `raise NotImplementedError()`), run it, then run this check again."
         )
     try:

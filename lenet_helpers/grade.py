@@ -176,7 +176,8 @@ def run_cells(nb: nbformat.NotebookNode, workdir: Path, cell_timeout: int, noteb
     results: dict[int, tuple] = {}
     env = {**os.environ, "LENET_FAST": "1"}
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=False,
-                            resources={"metadata": {"path": str(workdir)}}, record_timing=False)
+                            resources={"metadata": {"path": str(workdir)}}, record_timing=False,
+                            shutdown_kernel="immediate")
     deadline = time.monotonic() + notebook_timeout
     reason = None
     try:

@@ -39,7 +39,7 @@ def test_wrong_answers_fail_friendly(exercise_id, garbage, capsys):
 
 
 def test_missing_name_means_not_done():
-    with pytest.raises(ExerciseNotDone, match="c1_params, c1_connections is not defined yet"):
+    with pytest.raises(ExerciseNotDone, match="c1_params, c1_connections are not defined yet"):
         check("01-c1-counts", {})
 
 

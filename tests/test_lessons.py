@@ -44,7 +44,7 @@ def test_check_detects_a_stale_lesson(tmp_path):
     nb.cells[0].source += "\nedited by hand"
     victim.write_text(lessons.dumps(nb))
     (lessons_dir / "99_orphan.ipynb").write_text(lessons.dumps(nb))
-    assert lessons.stale_lessons(lessons.SOLUTIONS, lessons_dir) == ["99_orphan.ipynb", SOLUTIONS[1].name]
+    assert lessons.stale_lessons(lessons.SOLUTIONS, lessons_dir) == [SOLUTIONS[1].name, "99_orphan.ipynb"]
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
@@ -78,7 +78,8 @@ def test_lesson_is_clean(path):
     assert all(not cell.get("outputs") and cell.get("execution_count") is None
                for cell in nb.cells if cell.cell_type == "code")
     # every stub is followed by its self-check before the next exercise
-    stub_cells = [i for i, cell in enumerate(nb.cells) if "raise NotImplementedError()" in cell.source]
+    stub_cells = [i for i, cell in enumerate(nb.cells)
+                  if cell.cell_type == "code" and "raise NotImplementedError()" in cell.source]
     assert stub_cells, "a lesson without exercises"
     for i in stub_cells:
         exercise = nb.cells[i].metadata["lenet"]["exercise"]
@@ -126,7 +127,7 @@ def test_untouched_lesson_stops_at_the_first_exercise(path):
 def test_filled_lesson_runs_clean(path):
     """Put the solution blocks back into the student copy: every cell runs and every check passes."""
     filled = lessons.fill_stubs(read(path), read(lessons.SOLUTIONS / path.name))
-    assert "raise NotImplementedError()" not in "\n".join(cell.source for cell in filled.cells)
+    assert "raise NotImplementedError()" not in "\n".join(c.source for c in filled.cells if c.cell_type == "code")
     _run(filled, path.parent)
     outputs = "".join(output.get("text", "") for cell in filled.cells for output in cell.get("outputs", []))
     assert outputs.count("\u2705") == sum("check(" in cell.source for cell in filled.cells)

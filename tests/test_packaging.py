@@ -20,7 +20,9 @@ def _spec(requirement: str) -> str:
 def test_environment_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {_name(r): _spec(r) for r in project["dependencies"]}
-    lines = [line.strip()[2:] for line in (ROOT / "environment.yml").read_text().splitlines()
+    text = (ROOT / "environment.yml").read_text()
+    dependencies = text[text.index("dependencies:"):]
+    lines = [line.strip()[2:] for line in dependencies.splitlines()
              if line.strip().startswith("- ") and not line.strip().startswith("- pip:")]
     conda = {_name(r): _spec(r) for r in lines if _name(r) not in ("python", "pip", "-e")}
     assert "python=3.11" in [_spec(r) for r in lines]

@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 
 def run(*args, **env):
     return subprocess.run([sys.executable, "-m", "lenet_helpers.train", *args], capture_output=True, text=True,
@@ -26,11 +28,15 @@ def test_trains_reports_and_saves(tmp_path):
     assert keras.models.load_model(out).count_params() == 61_706
 
 
-def test_rejects_bad_arguments():
-    result = run("--model", "seed", "--out", "model.h5")
-    assert result.returncode == 2 and "--out must end with .keras" in result.stderr
-    result = run("--model", "alexnet")
-    assert result.returncode == 2 and "invalid choice" in result.stderr
+@pytest.mark.parametrize("args, message", [(["--out", "model.h5"], "--out must end with .keras"),
+                                           (["--model", "alexnet"], "invalid choice"),
+                                           (["--epochs", "0"], "at least 1")])
+def test_rejects_bad_arguments(args, message, capsys):
+    from lenet_helpers import train
+
+    with pytest.raises(SystemExit) as exit_code:
+        train.main(args)
+    assert exit_code.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_full_mnist_missing_offline_is_a_clear_error(offline_keras_home, capsys):
