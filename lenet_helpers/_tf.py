@@ -13,8 +13,6 @@ import re
 import sys
 import tempfile
 
-
-
 NOISE = re.compile(
     r"All log messages before absl::InitializeLog|cudart_stub\.cc|Could not find cuda drivers"
     r"|failed call to cuInit|Unable to register cu(DNN|FFT|BLAS) factory|TF-TRT Warning"

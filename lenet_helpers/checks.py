@@ -56,8 +56,9 @@ def check(exercise_id: str, namespace: dict) -> None:
     ex = EXERCISES[exercise_id]
     missing = [name for name in ex.names if name not in namespace]
     if missing:
+        verb = "is" if len(missing) == 1 else "are"
         raise ExerciseNotDone(
-            f"[{exercise_id}] {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined yet: write your answer in the cell above "
+            f"[{exercise_id}] {', '.join(missing)} {verb} not defined yet: write your answer in the cell above "
             f"(replacing `raise NotImplementedError()`), run it, then run this check again."
         )
     try:

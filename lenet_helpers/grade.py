@@ -362,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     write_gradebook(rows, args.out)
     feedback = write_feedback(rows, args.feedback or args.out.parent / "feedback")
     print(summary_table(rows))
-    print(f"\n{len(rows)} rows -> {args.out}; {len(feedback)} feedback files -> {feedback[0].parent if feedback else '-'}"
+    where = feedback[0].parent if feedback else "-"
+    print(f"\n{len(rows)} rows -> {args.out}; {len(feedback)} feedback files -> {where}"
           f" ({time.perf_counter() - started:.0f} s)")
     return 0
 

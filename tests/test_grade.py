@@ -28,7 +28,8 @@ def solved(name=LESSON, only=None):
     nb, solution = lesson_nb(name), solution_nb(name)
     if only is not None:
         keep = {cell.get("id") for cell in solution.cells if cell.metadata.get("lenet", {}).get("exercise") in only}
-        solution.cells = [cell if cell.get("id") in keep else nbformat.v4.new_markdown_cell("") for cell in solution.cells]
+        blank = nbformat.v4.new_markdown_cell("")
+        solution.cells = [cell if cell.get("id") in keep else blank for cell in solution.cells]
     return lessons.fill_stubs(nb, solution)
 
 

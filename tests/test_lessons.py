@@ -95,7 +95,8 @@ def test_markers_must_pair_up():
 
 
 def test_student_source_keeps_indentation():
-    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n### BEGIN HIDDEN TESTS\nassert f(1)\n### END HIDDEN TESTS"
+    source = ("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+              "### BEGIN HIDDEN TESTS\nassert f(1)\n### END HIDDEN TESTS")
     assert lessons.student_source(source) == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
 
 
