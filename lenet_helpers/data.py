@@ -233,3 +233,35 @@ def validation_split(x: np.ndarray, y: np.ndarray, fraction: float = 0.1,
 def prepare(images: np.ndarray) -> np.ndarray:
     """uint8 N x 28 x 28 digits to the float32 N x 28 x 28 x 1 in [0, 1] every model here takes (lesson 00)."""
     return add_channel(scale_01(images))
+
+
+def to_mnist_format(ink: np.ndarray) -> np.ndarray:
+    """A drawn digit (H x W, ink 0..255) to 28x28 uint8 the way MNIST was made (lesson 06).
+
+    MNIST's digits were scaled to fit a 20x20 box (keeping their aspect ratio, with grey
+    anti-aliased edges), then placed in a 28x28 field with their centre of mass in the middle.
+    """
+    from PIL import Image
+
+    ink = np.asarray(ink, dtype=np.float64)
+    if ink.ndim != 2:
+        raise ValueError(f"to_mnist_format expects a 2-D image, got shape {ink.shape}")
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0), np.flatnonzero(ink.max(axis=0) > 0)
+    if not len(rows):
+        return np.zeros((28, 28), dtype=np.uint8)
+    box = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    scale = 20.0 / max(box.shape)
+    height, width = max(1, round(box.shape[0] * scale)), max(1, round(box.shape[1] * scale))
+    small = np.asarray(Image.fromarray(box.astype(np.float32)).resize((width, height), Image.LANCZOS))
+    small = np.clip(small, 0, 255)
+    field = np.zeros((28, 28))
+    top, left = (28 - height) // 2, (28 - width) // 2
+    field[top:top + height, left:left + width] = small
+    total = field.sum()
+    centre_row = (field.sum(axis=1) * np.arange(28)).sum() / total
+    centre_col = (field.sum(axis=0) * np.arange(28)).sum() / total
+    # shift the centre of mass to the middle, never pushing ink out of the field
+    shift_row = int(np.clip(round(13.5 - centre_row), -top, 28 - top - height))
+    shift_col = int(np.clip(round(13.5 - centre_col), -left, 28 - left - width))
+    field = np.roll(field, (shift_row, shift_col), axis=(0, 1))
+    return np.round(field * 255.0 / max(field.max(), 1e-9)).astype(np.uint8)
