@@ -125,10 +125,21 @@ def run_cell(page, index, wait_for=None, timeout=120_000):
     from playwright.sync_api import expect
 
     cell = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
-    cell.scroll_into_view_if_needed()
-    cell.locator(".jp-InputArea-prompt").click()
-    page.keyboard.press("Control+Enter")
-    expect(cell.locator(".jp-InputArea-prompt")).to_have_text(re.compile(r"\[\d+\]"), timeout=timeout)
+    prompt = cell.locator(".jp-InputArea-prompt")
+    for _ in range(5):  # a key press during JupyterLab's start-up can be lost: press again
+        cell.scroll_into_view_if_needed()
+        cell.locator(".jp-InputArea-editor").click()  # edit mode in this cell
+        page.keyboard.press("Control+Enter")  # run it and stay there
+        try:
+            expect(prompt).not_to_have_text("[ ]:", timeout=5_000)
+            break
+        except AssertionError:
+            continue
+    try:
+        expect(prompt).to_have_text(re.compile(r"\[\d+\]"), timeout=timeout)
+    except AssertionError:
+        page.screenshot(path=str(SHOTS / f"failed_cell_{index}.png"))
+        raise
     assert "Traceback" not in cell.inner_text(), cell.inner_text()[-2000:]
     if wait_for:
         cell.locator(wait_for).first.wait_for(state="visible", timeout=timeout)
@@ -164,8 +175,9 @@ def test_draw_a_digit_and_explore_the_network(page, lab):
     cell = run_cell(page, explorer, wait_for=".widget-button")
     cell.locator("button", has_text="show me a mistake").click()
     cell.locator(".jp-OutputArea-output img").first.wait_for(timeout=60_000)
-    cell = run_cell(page, draw, wait_for=".lenet-draw-canvas canvas")
-    box = cell.locator(".lenet-draw-canvas canvas").first.bounding_box()
+    cell = run_cell(page, draw, wait_for=".lenet-draw-answer")
+    page.screenshot(path=str(SHOTS / "06_draw_cell.png"), full_page=False)
+    box = cell.locator("canvas").last.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2
     page.mouse.move(x, y)
     page.mouse.down()
