@@ -160,12 +160,11 @@ def explore_digit(model, images: np.ndarray, labels: np.ndarray, index: int):
     ax.set_xticks(range(10))
     ax.set_ylim(0, 1)
     ax.set_title("probability per digit")
-    for row, (name, layer_maps) in zip((2, 2, 3), zip(("C1", "S2", "C3"), maps)):
-        count = layer_maps.shape[-1]
-        offset = 0 if name == "C1" else (8 if name == "S2" else 0)
-        for i in range(count):
-            column = offset + i
-            ax = figure.add_subplot(grid[row, column])
+    places = {"C1": (2, 0), "S2": (2, 8), "C3": (3, 0)}  # (grid row, first column) of each layer's maps
+    for name, layer_maps in zip(("C1", "S2", "C3"), maps):
+        row, first = places[name]
+        for i in range(layer_maps.shape[-1]):
+            ax = figure.add_subplot(grid[row, first + i])
             ax.imshow(layer_maps[:, :, i], cmap="viridis")
             ax.set_axis_off()
             if i == 0:
