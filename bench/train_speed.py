@@ -1,41 +1,57 @@
 """Benchmark: seconds per 60,000-image epoch of LeNet-5 on this CPU, the seed article's way and the course's.
 
-    python bench/train_speed.py [--repeats 3]
+    python bench/train_speed.py [--repeats 3] [--no-suite]
 
-One run on one machine, the same LeNet-5 for every path:
+One run on one machine, the same LeNet-5 (the seed article's) for every path:
   (a) the seed article's code exactly, in a plain Python process with TensorFlow's defaults
-      (it does not import lenet_helpers): Sequential, compile(optimizer='SGD'), fit(batch_size=128)
+      (it never imports lenet_helpers; a fixed seed is its one addition): Sequential,
+      compile(optimizer="SGD"), fit(batch_size=128)
   (a') the same code after `import lenet_helpers` (the course's TensorFlow settings: oneDNN on)
-  (b) the course's recommended recipe (lenet_helpers.training.RECOMMENDED)
-  (c) the recommended recipe with batches of 512 (learning rate x sqrt(16)), for full MNIST
-Each is timed for one warm-up epoch and then the median of `--repeats` epochs, on 60,000
-images shaped like MNIST (the shipped sample's real digits, repeated). Then time-to-accuracy:
-seconds until 95% (and 97%) on the sample's 1,000 held-out digits, training on its 4,000.
-This is a benchmark that prints figures, not a test.
+  (b) the course's recommended recipe for 60,000 digits (lenet_helpers.training.recommended_for)
+The paths take turns, one epoch each per round, so a slow spell on a shared machine hits all of
+them alike: one warm-up round, then the median of `--repeats` rounds, on 60,000 images shaped like
+MNIST (the shipped sample's 4,000 real training digits, repeated 15 times). After the last round
+every path has trained the same number of epochs; its accuracy on the sample's 1,000 held-out
+digits is printed beside its speed. Then time-to-accuracy on the sample (train on its 4,000,
+seconds until 95% / 97% on its 1,000), and, unless --no-suite, the notebook suite and a cold
+JupyterLab start (bench/suite_speed.py). A benchmark that prints figures, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from lenet_helpers import runtime, training
 from lenet_helpers._tf import keras, tf
-from lenet_helpers.data import load_mnist, one_hot, prepare
+from lenet_helpers.data import SAMPLE_PATH, load_mnist, one_hot, prepare
 from lenet_helpers.models import seed_lenet5
 
+REPEAT = 15  # 15 x 4,000 sample digits = 60,000, one MNIST epoch
 # Forward + backward of one image through seed_lenet5, counted from the layer shapes:
 # 2 FLOPs per multiply-add, backward ~2x forward (input and weight gradients).
 FORWARD_MACS = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 120 * 400 + 84 * 120 + 10 * 84
 TRAIN_FLOP_PER_IMAGE = 3 * 2 * FORWARD_MACS
+
+
+def cpu_model() -> str:
+    """The processor's name, from /proc/cpuinfo where there is one."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
 
 
 def matmul_gflops(size: int = 1024, repeats: int = 20) -> float:
@@ -50,26 +66,20 @@ def matmul_gflops(size: int = 1024, repeats: int = 20) -> float:
     return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
 
 
-def epoch_seconds(fit_one_epoch, repeats: int) -> float:
-    fit_one_epoch()  # warm-up: tracing and first allocations
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fit_one_epoch()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
-# The seed article's code, run in a fresh interpreter without lenet_helpers, so TensorFlow
-# keeps its own defaults; it prints the median seconds per epoch.
-ARTICLE_SCRIPT = """
-import statistics, sys, time
+# The seed article's code in a fresh interpreter without lenet_helpers, so TensorFlow keeps its
+# own defaults. It trains one epoch per "epoch" line on stdin and answers with the seconds taken;
+# "accuracy" answers with the accuracy on the held-out digits.
+ARTICLE_WORKER = """
+import sys, time
 import numpy as np
 import keras
 from keras.layers import AveragePooling2D, Conv2D, Dense, Flatten
 sample = np.load(sys.argv[1])
-x = np.concatenate([sample["x_train"]] * 15).reshape(-1, 28, 28, 1).astype("float32") / 255
-y = keras.utils.to_categorical(np.concatenate([sample["y_train"]] * 15), 10)
+x = np.concatenate([sample["x_train"]] * int(sys.argv[2])).reshape(-1, 28, 28, 1).astype("float32") / 255
+y = keras.utils.to_categorical(np.concatenate([sample["y_train"]] * int(sys.argv[2])), 10)
+x_test = sample["x_test"].reshape(-1, 28, 28, 1).astype("float32") / 255
+y_test = keras.utils.to_categorical(sample["y_test"], 10)
+keras.utils.set_random_seed(1998)
 model = keras.Sequential([
     keras.Input(shape=(28, 28, 1)),
     Conv2D(6, kernel_size=(5, 5), strides=(1, 1), activation="tanh", padding="same"),
@@ -82,99 +92,151 @@ model = keras.Sequential([
     Dense(10, activation="softmax"),
 ])
 model.compile(loss=keras.losses.categorical_crossentropy, optimizer="SGD", metrics=["accuracy"])
-times = []
-for epoch in range(1 + int(sys.argv[2])):
-    started = time.perf_counter()
-    model.fit(x, y, batch_size=128, epochs=1, verbose=0)
-    times.append(time.perf_counter() - started)
-print(statistics.median(times[1:]))
+print("ready", flush=True)
+for line in sys.stdin:
+    if line.strip() == "epoch":
+        started = time.perf_counter()
+        model.fit(x, y, batch_size=128, epochs=1, verbose=0)
+        print(time.perf_counter() - started, flush=True)
+    elif line.strip() == "accuracy":
+        print(model.evaluate(x_test, y_test, verbose=0)[1], flush=True)
 """
 
 
-def plain_article_epoch(repeats: int) -> float:
-    from lenet_helpers.data import SAMPLE_PATH
+class PlainArticle:
+    """Path (a): the article's code in its own process, driven one epoch at a time."""
 
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TF_ENABLE_ONEDNN")}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    result = subprocess.run([sys.executable, "-c", ARTICLE_SCRIPT, str(SAMPLE_PATH), str(repeats)],
-                            capture_output=True, text=True, env=env, check=True)
-    return float(result.stdout.strip().splitlines()[-1])
+    def __init__(self):
+        env = {key: value for key, value in os.environ.items() if not key.startswith("TF_ENABLE_ONEDNN")}
+        env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        self.log = tempfile.TemporaryFile("w+")  # TensorFlow's start-up chatter, shown only if the worker dies
+        self.process = subprocess.Popen([sys.executable, "-c", ARTICLE_WORKER, str(SAMPLE_PATH), str(REPEAT)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                        env=env)
+        self._read()  # "ready"
+
+    def _read(self) -> str:
+        line = self.process.stdout.readline()
+        if not line:
+            self.log.seek(0)
+            raise RuntimeError("the plain article process died:\n" + self.log.read()[-3000:])
+        return line.strip()
+
+    def epoch(self) -> float:
+        self.process.stdin.write("epoch\n")
+        self.process.stdin.flush()
+        return float(self._read())
+
+    def accuracy(self) -> float:
+        self.process.stdin.write("accuracy\n")
+        self.process.stdin.flush()
+        accuracy = float(self._read())
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+        return accuracy
 
 
-def article_epoch(x, y, repeats):
-    model = seed_lenet5()
-    model.compile(loss=keras.losses.categorical_crossentropy, optimizer="SGD", metrics=["accuracy"])
-    return epoch_seconds(lambda: model.fit(x, y, batch_size=128, epochs=1, verbose=0), repeats)
+class InProcess:
+    """Paths (a') and (b): a model trained here, with this process's (the course's) TensorFlow settings."""
+
+    def __init__(self, recipe: training.Recipe | None, x, y, x_test, y_test):
+        runtime.seed_everything(1998)
+        self.model = seed_lenet5()
+        if recipe is None:  # the article's own compile call
+            self.model.compile(loss=keras.losses.categorical_crossentropy, optimizer="SGD", metrics=["accuracy"])
+            self.batch_size = 128
+        else:
+            training.compile_model(self.model, recipe)
+            self.batch_size = recipe.batch_size
+        self.x, self.y, self.x_test, self.y_test = x, y, x_test, y_test
+
+    def epoch(self) -> float:
+        started = time.perf_counter()
+        self.model.fit(self.x, self.y, batch_size=self.batch_size, epochs=1, verbose=0)
+        return time.perf_counter() - started
+
+    def accuracy(self) -> float:
+        return training.evaluate(self.model, self.x_test, self.y_test)["accuracy"]
 
 
-def recipe_epoch(x, y, recipe, repeats):
-    model = training.compile_model(seed_lenet5(), recipe)
-    if not recipe.pipeline:
-        return epoch_seconds(lambda: model.fit(x, y, batch_size=recipe.batch_size, epochs=1, verbose=0), repeats)
-    dataset = training.as_dataset(x, y, recipe.batch_size, shuffle=True, augment=recipe.augment)
-    return epoch_seconds(lambda: model.fit(dataset, epochs=1, verbose=0, shuffle=False), repeats)
-
-
-def time_to_accuracy(recipe_name: str, split, targets=(0.95, 0.97), max_seconds: float = 120.0):
-    """Train on the sample epoch by epoch; seconds (training only) until each target test accuracy."""
+def time_to_accuracy(recipe: training.Recipe, x, y, x_test, y_test, targets=(0.95, 0.97),
+                     max_seconds: float = 120.0):
+    """Train epoch by epoch; training seconds, epochs and wall seconds (with the checks) to each target accuracy."""
     runtime.seed_everything(1998)
-    if recipe_name == "article":
-        model = seed_lenet5()
-        model.compile(loss="categorical_crossentropy", optimizer="SGD", metrics=["accuracy"])
-        step = lambda: model.fit(split.x_train, split.y_train, batch_size=128, epochs=1, verbose=0)  # noqa: E731
-    else:
-        recipe = training.RECOMMENDED
-        model = training.compile_model(seed_lenet5(), recipe)
-        step = lambda: model.fit(split.x_train, split.y_train, batch_size=recipe.batch_size,  # noqa: E731
-                                 epochs=1, verbose=0)
-    reached, spent, epochs, accuracy = {}, 0.0, 0, 0.0
+    model = training.compile_model(seed_lenet5(), recipe)
+    reached, spent, epochs, accuracy, wall_start = {}, 0.0, 0, 0.0, time.perf_counter()
     while spent < max_seconds and len(reached) < len(targets):
         started = time.perf_counter()
-        step()
+        model.fit(x, y, batch_size=recipe.batch_size, epochs=1, verbose=0)
         spent += time.perf_counter() - started
         epochs += 1
-        accuracy = training.evaluate(model, split.x_test, split.y_test)["accuracy"]
+        accuracy = training.evaluate(model, x_test, y_test)["accuracy"]
         for target in targets:
             if accuracy >= target and target not in reached:
-                reached[target] = (spent, epochs)
+                reached[target] = (spent, epochs, time.perf_counter() - wall_start)
     return reached, accuracy, epochs, spent
+
+
+def describe(recipe: training.Recipe) -> str:
+    return (f"{recipe.optimizer} lr {recipe.learning_rate:g}, batch {recipe.batch_size}, "
+            f"{recipe.steps_per_execution} steps/execution")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds after the warm-up (default 3)")
+    parser.add_argument("--no-suite", action="store_true", help="skip the notebook suite and JupyterLab timings")
     args = parser.parse_args()
     sample = load_mnist("sample", fast=False, quiet=True)
-    x = np.concatenate([prepare(sample.x_train)] * 15)
-    y = np.concatenate([one_hot(sample.y_train)] * 15)
+    x_sample, y_sample = prepare(sample.x_train), one_hot(sample.y_train)
+    x_test, y_test = prepare(sample.x_test), one_hot(sample.y_test)
+    x, y = np.concatenate([x_sample] * REPEAT), np.concatenate([y_sample] * REPEAT)
     print(f"# LeNet-5 training speed, {time.strftime('%Y-%m-%d')}")
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores; "
+    print(f"machine: {platform.machine()} {cpu_model()}, {os.cpu_count()} cores; "
           + ", ".join(f"{k} {v}" for k, v in runtime.versions().items() if k in ("python", "tensorflow", "keras")))
     limit = matmul_gflops()
     print(f"compute limit (float32 1024x1024 matmul): {limit:.0f} GFLOP/s; LeNet-5 training step: "
           f"{TRAIN_FLOP_PER_IMAGE / 1e6:.2f} MFLOP/image, so {TRAIN_FLOP_PER_IMAGE * len(x) / limit / 1e9:.2f} s "
           f"per epoch at that limit")
-    big = dataclasses.replace(training.RECOMMENDED, name="recommended, batch 512", batch_size=512,
-                              learning_rate=training.RECOMMENDED.learning_rate * 4)
-    results = [("(a) seed article's code, TensorFlow defaults", plain_article_epoch(args.repeats)),
-               ("(a') seed article's code, course TF settings", article_epoch(x, y, args.repeats))]
-    recommended = training.RECOMMENDED
-    results.append((f"(b) recommended: Adam, batch {recommended.batch_size}, steps_per_execution "
-                    f"{recommended.steps_per_execution}", recipe_epoch(x, y, recommended, args.repeats)))
-    results.append((f"(c) {big.name}", recipe_epoch(x, y, big, args.repeats)))
-    print(f"\n{'path':<60}{'s/epoch':>9}{'images/s':>10}{'vs (a)':>8}{'of limit':>10}")
-    base = results[0][1]
-    for name, seconds in results:
-        flops = TRAIN_FLOP_PER_IMAGE * len(x) / seconds / 1e9
-        print(f"{name[:59]:<60}{seconds:>9.2f}{len(x) / seconds:>10,.0f}{base / seconds:>7.2f}x{flops / limit:>9.0%}")
-    split = training.split_for_training(sample, validation_fraction=0.1)
-    split.x_train, split.y_train = prepare(sample.x_train), one_hot(sample.y_train)  # all 4,000 digits
-    print("\ntime to accuracy on the shipped sample (4,000 train / 1,000 held-out digits; training time only):")
-    for name in ("article", "recommended"):
-        reached, accuracy, epochs, spent = time_to_accuracy(name, split)
-        parts = [f"{t:.0%} after {s:.1f} s ({e} epochs)" if t in reached else f"{t:.0%} not reached"
-                 for t in (0.95, 0.97) for s, e in [reached.get(t, (0, 0))]]
-        print(f"  {name:<12} " + "; ".join(parts) + f"; stopped at {accuracy:.4f} after {epochs} epochs, {spent:.0f} s")
+
+    recommended = training.recommended_for(len(x))
+    paths = {
+        "(a) seed article's code, TensorFlow defaults": PlainArticle(),
+        "(a') seed article's code, course TF settings": InProcess(None, x, y, x_test, y_test),
+        f"(b) recommended: {describe(recommended)}": InProcess(recommended, x, y, x_test, y_test),
+    }
+    seconds = {name: [] for name in paths}
+    for round_ in range(1 + args.repeats):  # round 0 is the warm-up: tracing, first allocations
+        for name, path in paths.items():
+            took = path.epoch()
+            if round_:
+                seconds[name].append(took)
+    epochs = 1 + args.repeats
+    print(f"\n{len(x):,} images per epoch; median of {args.repeats} epochs after a warm-up, paths taking turns; "
+          f"held-out accuracy after {epochs} epochs ({epochs * len(x):,} images)")
+    print(f"{'path':<66}{'s/epoch':>9}{'images/s':>10}{'vs (a)':>8}{'of limit':>10}{'accuracy':>10}")
+    base = statistics.median(seconds[next(iter(paths))])
+    for name, path in paths.items():
+        median = statistics.median(seconds[name])
+        flops = TRAIN_FLOP_PER_IMAGE * len(x) / median / 1e9
+        print(f"{name[:65]:<66}{median:>9.2f}{len(x) / median:>10,.0f}{base / median:>7.2f}x{flops / limit:>9.0%}"
+              f"{path.accuracy():>10.4f}")
+        print(f"{'':<4}epochs: " + ", ".join(f"{s:.2f}" for s in seconds[name]))
+
+    small = training.recommended_for(len(x_sample))
+    print(f"\ntime to accuracy on the shipped sample ({len(x_sample):,} train / {len(x_test):,} held-out digits; "
+          "training seconds, and wall seconds with an accuracy check after every epoch):")
+    for name, recipe in (("article", training.ARTICLE), ("recommended", small)):
+        reached, accuracy, epochs, spent = time_to_accuracy(recipe, x_sample, y_sample, x_test, y_test)
+        parts = [f"{t:.0%} after {reached[t][0]:.1f} s ({reached[t][1]} epochs, {reached[t][2]:.1f} s wall)"
+                 if t in reached else f"{t:.0%} not reached" for t in (0.95, 0.97)]
+        print(f"  {name:<12}({describe(recipe)}) " + "; ".join(parts)
+              + f"; stopped at {accuracy:.4f} after {epochs} epochs, {spent:.0f} s")
+
+    if not args.no_suite:
+        import suite_speed
+
+        suite_speed.report()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", choices=sorted(BUILDERS), default="seed")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--recipe", choices=["recommended", "article"], default="recommended",
-                        help="recommended: Adam + tf.data (default); article: the seed article's SGD")
+                        help="recommended: Adam, batch size by data size (default); article: the seed article's SGD")
     parser.add_argument("--source", choices=SOURCES, default="auto", help="which MNIST (default: auto)")
     parser.add_argument("--seed", type=int, default=1998)
     parser.add_argument("--out", help="where to save the trained model (.keras)")
@@ -41,9 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     seed_everything(args.seed)
     split = training.split_for_training(data, seed=args.seed)
-    recipe = training.RECIPES[args.recipe]
+    recipe = training.ARTICLE if args.recipe == "article" else training.recommended_for(len(split.x_train))
     model = training.compile_model(build_model(args.model), recipe)
     print(f"training {model.name} ({trainable_params(model):,} trainable parameters) with the {recipe.name} recipe "
+          f"({recipe.optimizer}, learning rate {recipe.learning_rate:g}, batch {recipe.batch_size}) "
           f"on {len(split.x_train):,} digits, validating on {len(split.x_val):,}", flush=True)
     started = time.perf_counter()
     training.fit(model, split, epochs=args.epochs, recipe=recipe, seed=args.seed,

@@ -35,12 +35,22 @@ class Recipe:
 
 # The article: compile(optimizer='SGD') with Keras's default learning rate, batch 128.
 ARTICLE = Recipe("article", optimizer="SGD", learning_rate=0.01, batch_size=128)
-# The course's recipe: Adam, batches of 32, and 16 batches per call into TensorFlow (fewer
-# Python round trips). bench/train_speed.py measured the alternatives on a 2-core CPU: a
-# tf.data pipeline with cache + shuffle + prefetch and random-shift augmentation both made
-# epochs slower here, so the recipe keeps NumPy arrays (`pipeline` and `augment` stay available).
+# The course's recipe: Adam, and 16 batches per call into TensorFlow (fewer Python round trips).
+# The batch size depends on how many digits there are: 32 for the shipped sample's few thousand
+# (more updates per epoch), 512 for full MNIST (fewer, larger matrix products: cheaper epochs),
+# with the learning rate scaled by the square root of the batch ratio (16x the batch, 4x the rate).
+# bench/train_speed.py measured the alternatives on a 2-core CPU: a tf.data pipeline with
+# cache + shuffle + prefetch and random-shift augmentation both made epochs slower here, so the
+# recipe keeps NumPy arrays (`pipeline` and `augment` stay available).
 RECOMMENDED = Recipe("recommended", optimizer="Adam", learning_rate=1e-3, batch_size=32, steps_per_execution=16)
-RECIPES = {recipe.name: recipe for recipe in (ARTICLE, RECOMMENDED)}
+RECOMMENDED_LARGE = Recipe("recommended, large batches", optimizer="Adam", learning_rate=4e-3, batch_size=512,
+                           steps_per_execution=16)
+LARGE_TRAINING_SET = 20_000  # digits; full MNIST's 54,000 training digits (after validation) are above it
+
+
+def recommended_for(train_size: int) -> Recipe:
+    """The recommended recipe for this many training digits: large batches only when there are many (lesson 05)."""
+    return RECOMMENDED_LARGE if train_size >= LARGE_TRAINING_SET else RECOMMENDED
 
 
 @dataclass

@@ -20,6 +20,7 @@ def test_trains_reports_and_saves(tmp_path):
     result = run("--model", "seed", "--epochs", "2", "--source", "sample", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "epoch 1/2" in result.stdout and "epoch 2/2" in result.stdout
+    assert "recommended recipe (Adam, learning rate 0.001, batch 32) on 900 digits" in result.stdout
     accuracy = float(re.search(r"test accuracy (\d\.\d+)", result.stdout).group(1))
     assert 0.5 < accuracy <= 1.0, result.stdout  # 2 epochs on 900 digits already beat chance by far
     assert out.exists()
