@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 
+from lenet_helpers import lab
 from lenet_helpers.lessons import SOLUTIONS, notebook_paths, without_hidden_tests
 
 COLUMNS = ["student", "lesson", "exercise", "points", "max_points", "status", "message"]
@@ -177,7 +178,7 @@ def run_cells(nb: nbformat.NotebookNode, workdir: Path, cell_timeout: int, noteb
     env = {**os.environ, "LENET_FAST": "1"}
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(workdir)}}, record_timing=False,
-                            shutdown_kernel="immediate")
+                            shutdown_kernel="immediate", config=lab.kernel_config())
     deadline = time.monotonic() + notebook_timeout
     reason = None
     try:

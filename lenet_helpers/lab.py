@@ -8,6 +8,27 @@ import secrets
 import sys
 
 
+def kernel_settings() -> dict[str, str]:
+    """KernelManager settings for every kernel the course starts (`make lab`, `make solutions`, `make grade`).
+
+    Where Jupyter and pyzmq support it, kernels talk over encrypted sockets; ipykernel otherwise
+    warns at every start that its local TCP traffic is plain text.
+    """
+    import zmq
+    from jupyter_client.manager import KernelManager
+
+    if "transport_encryption" in KernelManager.class_trait_names() and zmq.has("curve"):
+        return {"transport_encryption": "auto"}
+    return {}
+
+
+def kernel_config():
+    """The same settings as a traitlets Config, for nbclient's NotebookClient."""
+    from traitlets.config import Config
+
+    return Config({"KernelManager": kernel_settings()})
+
+
 def lab_command(directory: str, port: int, token: str) -> list[str]:
     """The `jupyter lab` command line: loopback only, token required, no browser (lesson 00)."""
     command = [
@@ -18,6 +39,7 @@ def lab_command(directory: str, port: int, token: str) -> list[str]:
         "--ServerApp.port_retries=0",  # fail clearly instead of moving to a port we did not print
         f"--ServerApp.root_dir={directory}",
         f"--IdentityProvider.token={token}",
+        *(f"--KernelManager.{name}={value}" for name, value in kernel_settings().items()),
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")

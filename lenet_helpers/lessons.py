@@ -20,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 
+from lenet_helpers import lab
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS, LESSONS = ROOT / "solutions", ROOT / "lessons"
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -167,7 +169,7 @@ def execute(paths: list[Path], timeout: int = 1800) -> None:
         print(f"executing {path.name} ...", flush=True)
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+                       resources={"metadata": {"path": str(path.parent)}}, config=lab.kernel_config()).execute()
         path.write_text(dumps(clean_metadata(nb)), encoding="utf-8")
 
 

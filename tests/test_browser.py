@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -23,6 +22,7 @@ import nbformat
 import pytest
 
 from lenet_helpers import lessons
+from lenet_helpers.lab import lab_command
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "browser"
@@ -57,11 +57,7 @@ def lab(tmp_path_factory):
     tracker.write_text(json.dumps({"windowingMode": "none"}))  # every cell in the page, none virtualised
     port, token = free_port(), "browser-test-token"
     env = {**os.environ, "LENET_FAST": "1", "JUPYTERLAB_SETTINGS_DIR": str(settings)}
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={workspace}",
-               f"--IdentityProvider.token={token}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
+    command = lab_command(str(workspace), port, token)  # exactly what `make lab` runs
     log = open(tmp_path_factory.mktemp("log") / "lab.log", "w")  # noqa: SIM115
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

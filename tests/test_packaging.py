@@ -44,3 +44,18 @@ def test_lab_is_loopback_with_a_token():
     command = lab_command("workspace", 8888, "secret-token")
     assert "--ServerApp.ip=127.0.0.1" in command and "--IdentityProvider.token=secret-token" in command
     assert "--ServerApp.root_dir=workspace" in command
+    assert "--KernelManager.transport_encryption=auto" in command  # kernels talk encrypted (pinned pyzmq has Curve)
+
+
+def test_course_kernels_start_encrypted_and_quiet(tmp_path, capfd):
+    """ipykernel warns at every start of an unencrypted TCP kernel; `make solutions` and the grader
+    start kernels with lab.kernel_config(), so an executed notebook runs and the warning is gone."""
+    import nbformat
+
+    from lenet_helpers import lessons
+
+    path = tmp_path / "tiny.ipynb"
+    path.write_text(lessons.dumps(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])))
+    lessons.execute([path], timeout=120)
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "42\n"
+    assert "without encryption" not in capfd.readouterr().err
