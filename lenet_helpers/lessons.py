@@ -24,6 +24,7 @@ from lenet_helpers import lab
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS, LESSONS = ROOT / "solutions", ROOT / "lessons"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"  # a live widget's output; its text/plain twin stays
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
@@ -91,6 +92,14 @@ def clean_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         nb.metadata.language_info = nbformat.from_dict({"name": "python"})
     for cell in nb.cells:
         cell.metadata = nbformat.from_dict({k: cell.metadata[k] for k in KEPT_CELL_METADATA if k in cell.metadata})
+    return nb
+
+
+def without_widget_views(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop saved widget views: their model ids change on every run and point at a kernel that is gone."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
     return nb
 
 
@@ -170,7 +179,7 @@ def execute(paths: list[Path], timeout: int = 1800) -> None:
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                        resources={"metadata": {"path": str(path.parent)}}, config=lab.kernel_config()).execute()
-        path.write_text(dumps(clean_metadata(nb)), encoding="utf-8")
+        path.write_text(dumps(without_widget_views(clean_metadata(nb))), encoding="utf-8")
 
 
 def copy_to_workspace(workspace: Path, lessons: Path = LESSONS) -> list[str]:

@@ -61,6 +61,8 @@ def test_solution_structure(path):
     assert len(checks) >= 2, "at least two exercises per notebook"
     assert all(entry["check"] in EXERCISES and entry["points"] > 0 for entry in checks)
     assert "execution" not in str([cell.metadata for cell in nb.cells]), "volatile metadata left in"
+    views = [o for cell in code for o in cell.outputs if lessons.WIDGET_VIEW in o.get("data", {})]
+    assert not views, "saved widget views (their model ids change every run) left in"
 
 
 def test_at_least_twenty_exercises():
