@@ -1,6 +1,6 @@
 """Benchmark: seconds per 60,000-image epoch of LeNet-5 on this CPU, the seed article's way and the course's.
 
-    python bench/train_speed.py [--repeats 3] [--no-suite]
+    python bench/train_speed.py [--repeats 3] [--no-suite] [--no-ablation]
 
 One run on one machine, the same LeNet-5 (the seed article's) for every path:
   (a) the seed article's code exactly, in a plain Python process with TensorFlow's defaults
@@ -8,6 +8,8 @@ One run on one machine, the same LeNet-5 (the seed article's) for every path:
       compile(optimizer="SGD"), fit(batch_size=128)
   (a') the same code after `import lenet_helpers` (the course's TensorFlow settings: oneDNN on)
   (b) the course's recommended recipe for 60,000 digits (lenet_helpers.training.recommended_for)
+  (b1)-(b3), unless --no-ablation: (b) with one change taken back (steps_per_execution, the batch
+      size, both), to show what each buys
 The paths take turns, one epoch each per round, so a slow spell on a shared machine hits all of
 them alike: one warm-up round, then the median of `--repeats` rounds, on 60,000 images shaped like
 MNIST (the shipped sample's 4,000 real training digits, repeated 15 times). After the last round
@@ -20,6 +22,7 @@ JupyterLab start (bench/suite_speed.py). A benchmark that prints figures, not a 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import statistics
@@ -184,8 +187,9 @@ def describe(recipe: training.Recipe) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed rounds after the warm-up (default 3)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed rounds after the warm-up (default 5)")
     parser.add_argument("--no-suite", action="store_true", help="skip the notebook suite and JupyterLab timings")
+    parser.add_argument("--no-ablation", action="store_true", help="skip (b1)-(b3), the recipe minus a change")
     args = parser.parse_args()
     sample = load_mnist("sample", fast=False, quiet=True)
     x_sample, y_sample = prepare(sample.x_train), one_hot(sample.y_train)
@@ -205,6 +209,14 @@ def main() -> None:
         "(a') seed article's code, course TF settings": InProcess(None, x, y, x_test, y_test),
         f"(b) recommended: {describe(recommended)}": InProcess(recommended, x, y, x_test, y_test),
     }
+    if not args.no_ablation:  # (b) with one of its changes taken back, to show what each buys
+        one_step = dataclasses.replace(recommended, steps_per_execution=1)
+        small = training.recommended_for(len(x_sample))
+        small_one_step = dataclasses.replace(small, steps_per_execution=1)
+        paths["(b1) (b), but 1 step per execution"] = InProcess(one_step, x, y, x_test, y_test)
+        paths[f"(b2) (b), but batch {small.batch_size}, lr {small.learning_rate:g} (the sample's)"] = InProcess(
+            small, x, y, x_test, y_test)
+        paths["(b3) (b2), but 1 step per execution"] = InProcess(small_one_step, x, y, x_test, y_test)
     seconds = {name: [] for name in paths}
     for round_ in range(1 + args.repeats):  # round 0 is the warm-up: tracing, first allocations
         for name, path in paths.items():
@@ -214,19 +226,22 @@ def main() -> None:
     epochs = 1 + args.repeats
     print(f"\n{len(x):,} images per epoch; median of {args.repeats} epochs after a warm-up, paths taking turns; "
           f"held-out accuracy after {epochs} epochs ({epochs * len(x):,} images)")
-    print(f"{'path':<66}{'s/epoch':>9}{'images/s':>10}{'vs (a)':>8}{'of limit':>10}{'accuracy':>10}")
+    print(f"{'path':<66}{'s/epoch':>9}{'fastest':>9}{'images/s':>10}{'vs (a)':>8}{'of limit':>10}{'accuracy':>10}")
     base = statistics.median(seconds[next(iter(paths))])
     for name, path in paths.items():
         median = statistics.median(seconds[name])
         flops = TRAIN_FLOP_PER_IMAGE * len(x) / median / 1e9
-        print(f"{name[:65]:<66}{median:>9.2f}{len(x) / median:>10,.0f}{base / median:>7.2f}x{flops / limit:>9.0%}"
-              f"{path.accuracy():>10.4f}")
-        print(f"{'':<4}epochs: " + ", ".join(f"{s:.2f}" for s in seconds[name]))
+        print(f"{name[:65]:<66}{median:>9.2f}{min(seconds[name]):>9.2f}{len(x) / median:>10,.0f}"
+              f"{base / median:>7.2f}x{flops / limit:>9.0%}{path.accuracy():>10.4f}")
+    print("every timed epoch, in seconds:")
+    for name in paths:
+        print(f"  {name[:4].strip():<5} " + ", ".join(f"{s:.2f}" for s in seconds[name]))
 
     small = training.recommended_for(len(x_sample))
     print(f"\ntime to accuracy on the shipped sample ({len(x_sample):,} train / {len(x_test):,} held-out digits; "
           "training seconds, and wall seconds with an accuracy check after every epoch):")
-    for name, recipe in (("article", training.ARTICLE), ("recommended", small)):
+    one_step = dataclasses.replace(small, steps_per_execution=1)
+    for name, recipe in (("article", training.ARTICLE), ("recommended", small), ("1 step/exec.", one_step)):
         reached, accuracy, epochs, spent = time_to_accuracy(recipe, x_sample, y_sample, x_test, y_test)
         parts = [f"{t:.0%} after {reached[t][0]:.1f} s ({reached[t][1]} epochs, {reached[t][2]:.1f} s wall)"
                  if t in reached else f"{t:.0%} not reached" for t in (0.95, 0.97)]
