@@ -140,7 +140,7 @@ class PlainArticle:
 
 
 class InProcess:
-    """Paths (a') and (b): a model trained here, with this process's (the course's) TensorFlow settings."""
+    """Paths (a') and (b)-(b3): a model trained here, with this process's (the course's) TensorFlow settings."""
 
     def __init__(self, recipe: training.Recipe | None, x, y, x_test, y_test):
         runtime.seed_everything(1998)
@@ -181,8 +181,9 @@ def time_to_accuracy(recipe: training.Recipe, x, y, x_test, y_test, targets=(0.9
 
 
 def describe(recipe: training.Recipe) -> str:
+    steps = recipe.steps_per_execution
     return (f"{recipe.optimizer} lr {recipe.learning_rate:g}, batch {recipe.batch_size}, "
-            f"{recipe.steps_per_execution} steps/execution")
+            f"{steps} step{'s' if steps > 1 else ''}/execution")
 
 
 def main() -> None:
@@ -204,6 +205,8 @@ def main() -> None:
           f"per epoch at that limit")
 
     recommended = training.recommended_for(len(x))
+    small = training.recommended_for(len(x_sample))  # what the sample's 4,000 digits get
+    small_one_step = dataclasses.replace(small, steps_per_execution=1)
     paths = {
         "(a) seed article's code, TensorFlow defaults": PlainArticle(),
         "(a') seed article's code, course TF settings": InProcess(None, x, y, x_test, y_test),
@@ -211,8 +214,6 @@ def main() -> None:
     }
     if not args.no_ablation:  # (b) with one of its changes taken back, to show what each buys
         one_step = dataclasses.replace(recommended, steps_per_execution=1)
-        small = training.recommended_for(len(x_sample))
-        small_one_step = dataclasses.replace(small, steps_per_execution=1)
         paths["(b1) (b), but 1 step per execution"] = InProcess(one_step, x, y, x_test, y_test)
         paths[f"(b2) (b), but batch {small.batch_size}, lr {small.learning_rate:g} (the sample's)"] = InProcess(
             small, x, y, x_test, y_test)
@@ -237,11 +238,9 @@ def main() -> None:
     for name in paths:
         print(f"  {name[:4].strip():<5} " + ", ".join(f"{s:.2f}" for s in seconds[name]))
 
-    small = training.recommended_for(len(x_sample))
     print(f"\ntime to accuracy on the shipped sample ({len(x_sample):,} train / {len(x_test):,} held-out digits; "
           "training seconds, and wall seconds with an accuracy check after every epoch):")
-    one_step = dataclasses.replace(small, steps_per_execution=1)
-    for name, recipe in (("article", training.ARTICLE), ("recommended", small), ("1 step/exec.", one_step)):
+    for name, recipe in (("article", training.ARTICLE), ("recommended", small), ("1 step/exec.", small_one_step)):
         reached, accuracy, epochs, spent = time_to_accuracy(recipe, x_sample, y_sample, x_test, y_test)
         parts = [f"{t:.0%} after {reached[t][0]:.1f} s ({reached[t][1]} epochs, {reached[t][2]:.1f} s wall)"
                  if t in reached else f"{t:.0%} not reached" for t in (0.95, 0.97)]

@@ -7,6 +7,8 @@ import os
 import secrets
 import sys
 
+from traitlets.config import Config
+
 
 def kernel_settings() -> dict[str, str]:
     """KernelManager settings for every kernel the course starts (`make lab`, `make solutions`, `make grade`).
@@ -22,9 +24,8 @@ def kernel_settings() -> dict[str, str]:
     return {}
 
 
-def kernel_config():
+def kernel_config() -> Config:
     """The same settings as a traitlets Config, for nbclient's NotebookClient."""
-    from traitlets.config import Config
 
     return Config({"KernelManager": kernel_settings()})
 
