@@ -4,6 +4,9 @@
     python -m lenet_helpers.lessons check        exit 1 if lessons/ is stale
     python -m lenet_helpers.lessons execute      re-run solutions/ and keep their outputs
     python -m lenet_helpers.lessons workspace D  copy lessons/ into D, never overwriting
+    python -m lenet_helpers.lessons nbgrader D   write an nbgrader course folder (lenet_helpers.nbgrader_export)
+    python -m lenet_helpers.lessons release D    write the student release (lenet_helpers.distribute)
+    python -m lenet_helpers.lessons nbgitpuller-link --hub URL --repo URL [--branch B]
 
 In a solution, code between `### BEGIN SOLUTION` and `### END SOLUTION` becomes
 `# YOUR CODE HERE` + `raise NotImplementedError()` in the lesson; code between
@@ -32,7 +35,11 @@ MARKDOWN_STUB = "YOUR ANSWER HERE"
 KEPT_CELL_METADATA = ("tags", "lenet")
 
 
-class MarkerError(ValueError):
+class CourseError(ValueError):
+    """A problem in the course's files that a command reports in one line (no traceback)."""
+
+
+class MarkerError(CourseError):
     """A solution cell whose BEGIN/END markers do not pair up."""
 
 
@@ -203,6 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("notebooks", nargs="*", type=Path, help="default: every solution")
     space = sub.add_parser("workspace", help="copy new lessons into a workspace folder")
     space.add_argument("folder", type=Path)
+    course = sub.add_parser("nbgrader", help="write an nbgrader course folder (config + source/<lesson>/)")
+    course.add_argument("folder", type=Path)
+    release = sub.add_parser("release", help="write what students get: lessons, helper library, README")
+    release.add_argument("folder", type=Path)
+    link = sub.add_parser("nbgitpuller-link", help="print a JupyterHub link that pulls the repo and opens lesson 00")
+    link.add_argument("--hub", required=True, help="the JupyterHub's address, e.g. https://hub.example.edu")
+    link.add_argument("--repo", required=True, help="the students' git repository, e.g. https://github.com/me/lenet5")
+    link.add_argument("--branch", default="main")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
@@ -219,7 +234,23 @@ def main(argv: list[str] | None = None) -> int:
             added = copy_to_workspace(args.folder)
             kept = len(notebook_paths(args.folder)) - len(added)
             print(f"workspace {args.folder}: added {len(added)} new lessons, kept {kept} of yours untouched.")
-    except MarkerError as error:
+        elif args.command == "nbgrader":
+            from lenet_helpers.nbgrader_export import export_course
+
+            names = export_course(args.folder)
+            print(f"nbgrader course {args.folder}: nbgrader_config.py and {len(names)} assignments in source/. "
+                  f"Next: cd {args.folder} && nbgrader generate_assignment {names[0]}")
+        elif args.command == "release":
+            from lenet_helpers.distribute import write_release
+
+            written = write_release(args.folder)
+            print(f"release {args.folder}: {len(written['lessons'])} lessons, lenet_helpers with "
+                  f"{', '.join(written['modules'])}; README.md, pyproject.toml, environment.yml.")
+        elif args.command == "nbgitpuller-link":
+            from lenet_helpers.distribute import nbgitpuller_link
+
+            print(nbgitpuller_link(args.hub, args.repo, args.branch))
+    except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

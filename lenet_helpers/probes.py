@@ -93,22 +93,19 @@ def evaluate(names, namespace: dict, inputs: dict) -> dict:
 PROBES = {"values": values, "calls": calls, "model": model, "compile": compile, "evaluate": evaluate}
 
 
-def answer(exercise_id: str, namespace: dict, inputs: dict) -> dict:
-    """One exercise's answer as plain data: which names are missing, or what the probe found."""
-    from lenet_helpers.judges import EXERCISES
-
-    exercise = EXERCISES[exercise_id]
-    missing = [name for name in exercise.names if name not in namespace]
+def answer(names, probe: str, namespace: dict, inputs: dict) -> dict:
+    """An answer as plain data: which of `names` are missing, or what the named probe found."""
+    missing = [name for name in names if name not in namespace]
     if missing:
         return {"missing": missing}
     try:
-        return PROBES[exercise.probe](exercise.names, namespace, inputs)
+        return PROBES[probe](tuple(names), namespace, inputs)
     except Exception as error:  # an answer so odd that reading it failed: say so, judge it as wrong
         return {"unreadable": f"{type(error).__name__}: {str(error)[:200]}"}
 
 
 def record(exercise_id: str, namespace: dict) -> None:
-    """While grading: read this exercise's inputs from the grader, write the answer back (no verdict here)."""
+    """While grading: read the grader's request (names, probe, inputs), write the answer back; no verdict here."""
     folder = Path(os.environ[GRADING_DIR])
-    inputs = plain.load(folder / "in" / exercise_id)
-    plain.dump(answer(exercise_id, namespace, inputs), folder / "out" / exercise_id)
+    request = plain.load(folder / "in" / exercise_id)
+    plain.dump(answer(request["names"], request["probe"], namespace, request["inputs"]), folder / "out" / exercise_id)

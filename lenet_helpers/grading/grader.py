@@ -29,7 +29,7 @@ from lenet_helpers.grading import sandbox
 from lenet_helpers.grading.build import GradedExercise, exercises_of, run_notebook
 from lenet_helpers.grading.report import Row
 from lenet_helpers.grading.submissions import Submission, find_submissions, read_notebook
-from lenet_helpers.judges import CheckFailed, ExerciseNotDone, inputs_for, verdict
+from lenet_helpers.judges import EXERCISES, CheckFailed, ExerciseNotDone, inputs_for, verdict
 from lenet_helpers.lessons import SOLUTIONS, notebook_paths
 
 RUNNER = Path(__file__).resolve().parent / "_runner.py"
@@ -96,7 +96,8 @@ def prepare(submission: Submission, rng: np.random.Generator) -> Prepared:
     inputs = {}
     for ex in exercises:
         inputs[ex.id] = inputs_for(ex.id, ex.hidden, rng)
-        plain.dump(inputs[ex.id], io / "in" / ex.id)
+        request = {"names": list(EXERCISES[ex.id].names), "probe": EXERCISES[ex.id].probe, "inputs": inputs[ex.id]}
+        plain.dump(request, io / "in" / ex.id)  # the probe needs nothing from the kernel's own copy of the judges
     return Prepared(submission, exercises, inputs, problems, check_cells, scratch)
 
 
@@ -150,6 +151,8 @@ def judge(prepared: Prepared, finished: sandbox.Finished | None) -> list[Row]:
     statuses, reason = read_statuses(prepared.scratch / ".grading" / "out" / "cells.json")
     if finished is not None and finished.timed_out:
         reason = "the grader stopped the notebook at its deadline"
+    stopper = next((message for status, message in reversed(list(statuses.values()))
+                    if status in ("timeout", "dead")), None)
     rows = []
     for ex in prepared.exercises:
         student, lesson = prepared.submission.student, prepared.submission.lesson
@@ -160,8 +163,11 @@ def judge(prepared: Prepared, finished: sandbox.Finished | None) -> list[Row]:
             answer = plain.load(prepared.scratch / ".grading" / "out" / ex.id)
         except plain.PlainDataError as error:
             status, message = statuses.get(prepared.check_cells[ex.id], ("not run", ""))
-            why = message or reason or str(error)
-            if status not in ("timeout", "dead", "not run"):
+            if status == "not run":
+                why = f"the check did not run: {stopper or reason or error}"
+            elif status in ("timeout", "dead"):
+                why = message
+            else:
                 why = f"the check could not record an answer ({status}: {message})"
             rows.append(Row(student, lesson, ex.id, 0, ex.points, "error", _short(why)))
             continue
