@@ -225,6 +225,10 @@ def bad_submissions(folder, token, port, planted):
     paths["network"] = write(folder, "network", with_cell(
         "01-c1-size", f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=5).close()\n"
         "    c1_size = 0  # reached the instructor's machine\nexcept OSError:\n    c1_size = 28"))
+    paths["big-file"] = write(folder, "big-file", with_cell(
+        "01-c1-size", "try:\n    with open('big.bin', 'wb') as stream:\n        for _ in range(300):\n"
+        "            stream.write(bytes(2 ** 20))\n    c1_size = 0  # the file-size cap did not hold\n"
+        "except OSError:\n    c1_size = 28"))
     paths["raw-flood"] = write(folder, "raw-flood", with_cell(
         "01-c1-size", "import os, sys\nfor _ in range(2_000):\n    os.write(1, b'x' * 100_000)\n"
         "    os.write(2, b'y' * 100_000)\nsys.stdout.write('z' * 20_000_000)\nc1_size = 28"))
@@ -371,7 +375,7 @@ def test_attacks_on_the_checks_earn_nothing(run):
 
 
 def test_correct_answers_with_side_effects_earn_full_points(run):
-    for student in ("write-outside", "background", "fork-bomb", "memory-fill", "network", "raw-flood"):
+    for student in ("write-outside", "background", "fork-bomb", "memory-fill", "big-file", "network", "raw-flood"):
         assert points(run["rows"][student]) == FULL, (student, run["rows"][student])
 
 
