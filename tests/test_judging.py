@@ -10,7 +10,9 @@ import pytest
 
 from lenet_helpers import lessons, plain
 from lenet_helpers.grading.build import SolutionError, exercises_of, hidden_cases, run_notebook
-from lenet_helpers.judges import EXERCISES, CheckFailed, convolve_reference, inputs_for, pool_reference, verdict
+from lenet_helpers.judges import EXERCISES, CheckFailed, inputs_for, verdict
+from lenet_helpers.judges.lesson_01 import convolve_reference
+from lenet_helpers.judges.lesson_02 import pool_reference
 
 PACKAGE = lessons.ROOT / "lenet_helpers"
 
