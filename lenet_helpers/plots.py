@@ -35,7 +35,7 @@ def show_digits(images, labels=None, predictions=None, *, columns: int = 8, axes
 
 
 def plot_history(history, axes=None):
-    """Accuracy and loss per epoch, training and validation, side by side (lesson 06)."""
+    """Accuracy and loss per epoch, training and validation, side by side (lesson 07)."""
     import matplotlib.pyplot as plt
 
     logs = getattr(history, "history", history)
@@ -54,7 +54,7 @@ def plot_history(history, axes=None):
 
 
 def plot_confusion(matrix, ax=None):
-    """A 10 x 10 confusion matrix with counts in the cells; rows are true digits (lesson 06)."""
+    """A 10 x 10 confusion matrix with counts in the cells; rows are true digits (lesson 07)."""
     import matplotlib.pyplot as plt
 
     matrix = np.asarray(matrix)
@@ -73,7 +73,7 @@ def plot_confusion(matrix, ax=None):
 
 
 def plot_filters(kernels, axes=None):
-    """The 5x5 kernels of a convolution (shape k x k x 1 x maps), one image per map (lesson 06)."""
+    """The 5x5 kernels of a convolution (shape k x k x 1 x maps), one image per map (lesson 07)."""
     kernels = np.asarray(kernels)[:, :, 0, :]
     fig, axes = _axes_grid(kernels.shape[-1], kernels.shape[-1], axes, size=1.4)
     limit = np.abs(kernels).max()
@@ -84,7 +84,7 @@ def plot_filters(kernels, axes=None):
 
 
 def plot_feature_maps(maps, *, title: str = "", columns: int = 8, axes=None):
-    """Every channel of one image's activations (H x W x channels), one small image each (lesson 06)."""
+    """Every channel of one image's activations (H x W x channels), one small image each (lesson 07)."""
     maps = np.asarray(maps)
     count = maps.shape[-1]
     fig, axes = _axes_grid(count, min(columns, count), axes, size=1.3)
@@ -95,7 +95,7 @@ def plot_feature_maps(maps, *, title: str = "", columns: int = 8, axes=None):
 
 
 def plot_codes(codes, axes=None):
-    """The RBF output's 7x12 code bitmaps, one per digit (lesson 07)."""
+    """The RBF output's 7x12 code bitmaps, one per digit (lesson 08)."""
     codes = np.asarray(codes)
     fig, axes = _axes_grid(len(codes), len(codes), axes, size=0.9)
     for digit, ax in enumerate(axes[: len(codes)]):
@@ -105,7 +105,7 @@ def plot_codes(codes, axes=None):
 
 
 def plot_comparison(names, values, *, ylabel: str, ax=None):
-    """A labelled bar chart, e.g. test accuracy of several models (lesson 07)."""
+    """A labelled bar chart, e.g. test accuracy of several models (lesson 08)."""
     import matplotlib.pyplot as plt
 
     if ax is None:

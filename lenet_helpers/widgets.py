@@ -80,7 +80,7 @@ def shape_explorer(kind: str = "convolution", size: int = 32, kernel: int = 5, p
     return w.VBox([*controls.values(), result])
 
 
-# --- live training plot (lesson 05) ------------------------------------------------------------
+# --- live training plot (lesson 06) ------------------------------------------------------------
 
 
 def _in_notebook() -> bool:
@@ -93,7 +93,7 @@ def _in_notebook() -> bool:
 
 
 class LivePlot(keras.callbacks.Callback):
-    """Redraws loss and accuracy (train and validation) after every epoch, with progress (lesson 05).
+    """Redraws loss and accuracy (train and validation) after every epoch, with progress (lesson 06).
 
     In a notebook the plot is updated in place; elsewhere one progress line per epoch is printed.
     """
@@ -138,11 +138,11 @@ class LivePlot(keras.callbacks.Callback):
         plt.close(figure)
 
 
-# --- network explorer (lesson 06) -----------------------------------------------------------------
+# --- network explorer (lesson 07) -----------------------------------------------------------------
 
 
 def explore_digit(model, images: np.ndarray, labels: np.ndarray, index: int):
-    """One test digit: the image, class probabilities and the C1, S2, C3 feature maps (lesson 06)."""
+    """One test digit: the image, class probabilities and the C1, S2, C3 feature maps (lesson 07)."""
     import matplotlib.pyplot as plt
 
     predicted, probabilities = predict_digits(model, images[index:index + 1])
@@ -173,7 +173,7 @@ def explore_digit(model, images: np.ndarray, labels: np.ndarray, index: int):
 
 
 def network_explorer(model, images: np.ndarray, labels: np.ndarray):
-    """Pick a test digit (or jump to the next mistake) and see the prediction and feature maps (lesson 06)."""
+    """Pick a test digit (or jump to the next mistake) and see the prediction and feature maps (lesson 07)."""
     import ipywidgets as w
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -203,7 +203,7 @@ def network_explorer(model, images: np.ndarray, labels: np.ndarray):
     return w.VBox([w.HBox([index, mistake, status]), output])
 
 
-# --- draw a digit (lesson 06) ---------------------------------------------------------------------
+# --- draw a digit (lesson 07) ---------------------------------------------------------------------
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -222,7 +222,7 @@ def read_drawing(model, ink: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
 
 
 def draw_digit(model, size: int = 280):
-    """A canvas to draw a digit with the mouse; shows it resized like MNIST and the model's reading (lesson 06)."""
+    """A canvas to draw a digit with the mouse; shows it resized like MNIST and the model's reading (lesson 07)."""
     import ipywidgets as w
     from ipycanvas import Canvas
 

@@ -47,7 +47,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     workspace = tmp_path_factory.mktemp("workspace")
-    for name in ("01_convolution_c1.ipynb", "06_evaluate_and_visualize.ipynb"):
+    for name in ("01_convolution_c1.ipynb", "07_evaluate_and_visualize.ipynb"):
         shutil.copy(lessons.LESSONS / name, workspace / name)
     settings = tmp_path_factory.mktemp("lab-settings")
     news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
@@ -165,8 +165,8 @@ def test_shape_explorer_slider_changes_the_numbers(page, lab):
 def test_draw_a_digit_and_explore_the_network(page, lab):
     from playwright.sync_api import expect
 
-    indices = cell_indices(lab[2] / "06_evaluate_and_visualize.ipynb")
-    open_notebook(page, lab, "06_evaluate_and_visualize.ipynb")
+    indices = cell_indices(lab[2] / "07_evaluate_and_visualize.ipynb")
+    open_notebook(page, lab, "07_evaluate_and_visualize.ipynb")
     run_cell(page, indices["setup"][0], timeout=300_000)
     explorer, draw = indices["widgets"]
     cell = run_cell(page, explorer, wait_for=".widget-button")

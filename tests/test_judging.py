@@ -92,7 +92,7 @@ def test_every_lesson_has_hidden_cases_somewhere_and_they_are_literal():
         for ex in exercises_of(nbformat.read(path, as_version=4)):
             if ex.hidden:
                 found[ex.id] = ex.hidden
-    assert {"00-one-hot", "01-conv-output-size", "06-confusion"} <= set(found)
+    assert {"00-one-hot", "01-conv-output-size", "07-confusion"} <= set(found)
 
 
 def test_hidden_cases_never_ship_in_the_package():
@@ -167,7 +167,7 @@ def test_counts_must_be_whole_numbers():
 def test_compile_needs_the_accuracy_metric():
     answer = {"compiled": True, "optimizer": "SGD", "loss": "categorical_crossentropy", "metrics": []}
     with pytest.raises(CheckFailed, match="metrics=\\['accuracy'\\]"):
-        verdict("05-compile", {}, answer)
+        verdict("06-compile", {}, answer)
 
 
 def test_build_rejects_max_pooling_and_wrong_activations():
@@ -175,19 +175,19 @@ def test_build_rejects_max_pooling_and_wrong_activations():
     from lenet_helpers._tf import keras
     from lenet_helpers.models import seed_lenet5
 
-    given = inputs_for("05-build")
-    assert "LeNet-5" in verdict("05-build", given, probes.model(("model",), {"model": seed_lenet5()}, given))
+    given = inputs_for("06-build")
+    assert "LeNet-5" in verdict("06-build", given, probes.model(("model",), {"model": seed_lenet5()}, given))
     layers = keras.layers
     relu = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(6, 5, padding="same", activation="relu"),
                              layers.AveragePooling2D(2), layers.Conv2D(16, 5, activation="tanh"),
                              layers.AveragePooling2D(2), layers.Conv2D(120, 5, activation="tanh"), layers.Flatten(),
                              layers.Dense(84, activation="tanh"), layers.Dense(10, activation="softmax")])
     with pytest.raises(CheckFailed, match="tanh after C1"):
-        verdict("05-build", given, probes.model(("model",), {"model": relu}, given))
+        verdict("06-build", given, probes.model(("model",), {"model": relu}, given))
     pooled = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(6, 5, padding="same", activation="tanh"),
                                layers.MaxPooling2D(2), *relu.layers[2:]])
     with pytest.raises(CheckFailed, match="averaging"):
-        verdict("05-build", given, probes.model(("model",), {"model": pooled}, given))
+        verdict("06-build", given, probes.model(("model",), {"model": pooled}, given))
 
 
 def test_every_exercise_has_inputs_a_probe_and_a_judge():

@@ -1,4 +1,4 @@
-"""Judges of lesson 07: the paper's network."""
+"""Judges of lesson 07: evaluate and visualise."""
 
 from __future__ import annotations
 
@@ -6,35 +6,42 @@ import numpy as np
 
 from lenet_helpers.judges.core import (
     arrays_close,
-    counts_exercise,
     function_exercise,
 )
 
-function_exercise(
-    "07-squash", "squash", ("a",),
-    reference=lambda a: 1.7159 * np.tanh(2 * np.asarray(a, float) / 3),
-    visible=lambda: [(np.linspace(-4, 4, 41),)],
-    draw=lambda rng: [(rng.normal(scale=3, size=17),)],
-    compare=arrays_close(atol=1e-5, hint="A tanh(S a) with A = 1.7159 and S = 2/3."),
-    done="f(a) = 1.7159 tanh(2a/3); note f(1) is almost exactly 1.")
 
-
-def _codes() -> np.ndarray:
-    from lenet_helpers.layers import digit_codes
-
-    return np.asarray(digit_codes())
+def confusion_reference(y_true, y_pred, classes: int = 10) -> np.ndarray:
+    """matrix[t, p] counts digits t predicted as p."""
+    matrix = np.zeros((classes, classes), dtype=int)
+    np.add.at(matrix, (np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)), 1)
+    return matrix
 
 
 function_exercise(
-    "07-rbf", "rbf_distances", ("x", "codes"),
-    reference=lambda x, codes: ((np.asarray(x)[:, None, :] - np.asarray(codes)[None]) ** 2).sum(axis=-1),
-    visible=lambda: [(np.random.default_rng(8).normal(size=(5, 84)).astype("float32"), _codes())],
-    draw=lambda rng: [(rng.normal(size=(4, 84)).astype("float32"), _codes())],
-    compare=arrays_close(atol=1e-3, hint="y[n, i] = sum over j of (x[n, j] - codes[i, j])**2; "
-                                          "broadcast x[:, None, :] - codes[None]."),
-    done="each output unit measures how far F6 is from its digit's code.")
+    "07-confusion", "confusion_matrix", ("y_true", "y_pred"),
+    reference=confusion_reference,
+    visible=lambda: [tuple(np.random.default_rng(6).integers(0, 10, (2, 200)))],
+    draw=lambda rng: [tuple(rng.integers(0, 10, (2, 150)))],
+    compare=arrays_close(hint="matrix[t, p] counts images of digit t predicted as p: rows are the truth."),
+    done="rows are true digits, columns predictions, the diagonal is what the network got right.")
 
-counts_exercise("07-paper-totals", {
-    "paper_params": (60_000, "sum the params column of the paper's table."),
-    "paper_connections": (340_908, "sum the connections column."),
-}, "60,000 trainable parameters and 340,908 connections, exactly the paper's figures.")
+
+def _worst_reference(probabilities, labels, n) -> np.ndarray:
+    probabilities, labels = np.asarray(probabilities), np.asarray(labels)
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    return wrong[np.argsort(-probabilities[wrong, predicted[wrong]], kind="stable")][:n]
+
+
+def _draw_worst(rng: np.random.Generator, size: int = 300) -> tuple:
+    return rng.dirichlet(np.ones(10), size=size), rng.integers(0, 10, size), 5
+
+
+function_exercise(
+    "07-worst", "worst_mistakes", ("probabilities", "labels", "n"),
+    reference=_worst_reference,
+    visible=lambda: [_draw_worst(np.random.default_rng(7))],
+    draw=lambda rng: [_draw_worst(rng, 200)],
+    compare=arrays_close(hint="keep the wrong predictions, sort them by the probability given to the (wrong) "
+                               "predicted digit, most confident first."),
+    done="found the mistakes the network was most sure of.")
