@@ -219,8 +219,10 @@ def grade_folder(folder: Path, settings: Settings = Settings(), progress=None) -
             slots.put(slot)
 
     rows_by_path: dict[Path, list[Row]] = {}
-    prepared = [prepare(submission, rng) for submission in submissions]
+    prepared: list[Prepared] = []
     try:
+        for submission in submissions:
+            prepared.append(prepare(submission, rng))
         with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
             futures = {pool.submit(run_one, item): item for item in prepared if item.rows is None}
             for item in prepared:
