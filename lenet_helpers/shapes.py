@@ -12,18 +12,26 @@ import numpy as np
 
 
 def conv_output_size(width: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
-    """(W - F + 2P) / S + 1, refusing sizes that do not fit (lesson 01)."""
-    span = width - kernel + 2 * padding
+    """(W - F + 2P) / S + 1 rounded down, as in Keras; ValueError if the kernel exceeds the padded input (lesson 01).
+
+    When S does not divide W - F + 2P, the window stops at the last place where it still
+    fits and the few pixels after it are never used (see `unused_pixels`): Conv2D(6, 5,
+    strides=2) on 32x32 gives 14x14. Keras refuses only a kernel larger than the padded input.
+    """
     if min(width, kernel, stride) < 1 or padding < 0:
         raise ValueError(f"sizes must be positive (width {width}, kernel {kernel}, stride {stride}, padding {padding})")
-    if span < 0:
-        raise ValueError(f"a {kernel}x{kernel} kernel does not fit in a {width}x{width} input with padding {padding}")
-    if span % stride:
+    if kernel > width + 2 * padding:
         raise ValueError(
-            f"(W - F + 2P) / S = ({width} - {kernel} + 2*{padding}) / {stride} = {span / stride:g} is not a whole "
-            f"number: the last stride would run off the edge"
+            f"a {kernel}x{kernel} kernel does not fit in a {width}x{width} input with padding {padding} "
+            f"({width} + 2*{padding} = {width + 2 * padding} < {kernel}); Keras refuses it too"
         )
-    return span // stride + 1
+    return (width - kernel + 2 * padding) // stride + 1
+
+
+def unused_pixels(width: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
+    """Pixels at the end of each padded row (and column) that no window reaches: (W - F + 2P) mod S (lesson 01)."""
+    conv_output_size(width, kernel, padding, stride)  # the same checks
+    return (width - kernel + 2 * padding) % stride
 
 
 def same_padding(kernel: int) -> int:
@@ -137,3 +145,49 @@ def format_table(rows: list[LayerRow]) -> str:
 def trainable_params(model) -> int:
     """Keras's own count of trainable parameters (non-trainable RBF codes excluded) (lesson 04)."""
     return int(sum(np.prod(weight.shape) for weight in model.trainable_weights))
+
+
+def receptive_fields(model) -> dict[str, int | None]:
+    """Input pixels (per side) one unit of each C/S layer sees; None for layers that see everything (lesson 04).
+
+    Each window of k units, `step` input pixels apart, widens the field by (k - 1) x step,
+    and a stride multiplies the step. Padding moves the field but does not change its size.
+    """
+    from lenet_helpers.layers import PartialConv2D, RBFOutput, Subsampling2D
+
+    field, step, fields = 1, 1, {}
+    for layer in model.layers:
+        kind, config = type(layer).__name__, layer.get_config()
+        if isinstance(layer, PartialConv2D) or kind == "Conv2D":
+            kernel = layer.kernel_size if isinstance(layer, PartialConv2D) else config["kernel_size"][0]
+            stride = 1 if isinstance(layer, PartialConv2D) else config["strides"][0]
+        elif isinstance(layer, Subsampling2D) or kind in ("AveragePooling2D", "MaxPooling2D"):
+            kernel = layer.pool_size if isinstance(layer, Subsampling2D) else config["pool_size"][0]
+            stride = kernel if isinstance(layer, Subsampling2D) else config["strides"][0]
+        elif kind == "Dense" or isinstance(layer, RBFOutput):
+            fields[layer.name] = None
+            continue
+        else:
+            continue
+        field += (kernel - 1) * step
+        step *= stride
+        fields[layer.name] = field
+    return fields
+
+
+def forward_flops(rows: list[LayerRow]) -> int:
+    """Floating-point operations of one forward pass: 2 per connection, one multiply and one add (lesson 04)."""
+    return 2 * sum(row.connections for row in rows)
+
+
+def format_cost_table(rows: list[LayerRow], fields: dict[str, int | None]) -> str:
+    """The layer table with each layer's connections, FLOPs (2 per connection) and receptive field (lesson 04)."""
+    lines = [f"{'layer':<8}{'output':>10}{'connections':>14}{'FLOPs':>12}{'receptive field':>18}"]
+    for row in rows:
+        field = fields.get(row.name)
+        seen = "all" if field is None else f"{field}x{field}"
+        shape = "x".join(map(str, row.output_shape))
+        lines.append(f"{row.name:<8}{shape:>10}{row.connections:>14,}{2 * row.connections:>12,}{seen:>18}")
+    total = sum(row.connections for row in rows)
+    lines.append(f"{'total':<8}{'':>10}{total:>14,}{forward_flops(rows):>12,}")
+    return "\n".join(lines)

@@ -25,7 +25,8 @@ def test_the_course_map_is_complete():
     names = [path.stem for path in SOLUTIONS]
     assert names == [
         "00_setup_and_mnist", "01_convolution_c1", "02_subsampling_s2", "03_c3_connection_table",
-        "04_s4_c5_f6_output", "06_build_and_train", "07_evaluate_and_visualize", "08_faithful_lenet5",
+        "04_s4_c5_f6_output", "05_gradients_by_hand", "06_build_and_train", "07_evaluate_and_visualize",
+        "08_faithful_lenet5",
     ]
     assert [path.name for path in LESSONS] == [path.name for path in SOLUTIONS]
 

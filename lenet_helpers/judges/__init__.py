@@ -16,6 +16,7 @@ from lenet_helpers.judges import (  # noqa: F401  (importing a lesson's module r
     lesson_02,
     lesson_03,
     lesson_04,
+    lesson_05,
     lesson_06,
     lesson_07,
     lesson_08,
