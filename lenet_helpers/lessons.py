@@ -257,4 +257,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: the export and release modules import
+    # lenet_helpers.lessons, and their errors must be the CourseError that main() catches.
+    from lenet_helpers.lessons import main as lessons_main
+
+    sys.exit(lessons_main())

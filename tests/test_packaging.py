@@ -59,3 +59,12 @@ def test_course_kernels_start_encrypted_and_quiet(tmp_path, capfd):
     lessons.execute([path], timeout=120)
     assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "42\n"
     assert "without encryption" not in capfd.readouterr().err
+
+
+def test_every_subpackage_is_packaged():
+    import fnmatch
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = [".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "lenet_helpers").rglob("__init__.py")]
+    assert {"lenet_helpers", "lenet_helpers.grading", "lenet_helpers.judges"} <= set(packages)
+    assert all(any(fnmatch.fnmatch(package, pattern) for pattern in patterns) for package in packages)
