@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from lenet_helpers import plain
 
 GRADING_DIR = "LENET_GRADING_DIR"  # set by the grader inside its sandbox: inputs in in/, answers go to out/
@@ -90,7 +92,74 @@ def evaluate(names, namespace: dict, inputs: dict) -> dict:
             "predictions": _call(lambda x: predict(x, batch_size=256, verbose=0), [inputs["x_test"]])}
 
 
-PROBES = {"values": values, "calls": calls, "model": model, "compile": compile, "evaluate": evaluate}
+def layer(names, namespace: dict, inputs: dict) -> dict:
+    """A Keras layer class as plain data: built on inputs["input"], its weights, output and trainable count.
+
+    `inputs` may give "init" (keyword arguments for the class) and "weights" (arrays set into
+    the built layer when their shapes match its own weights, in order), so that the output
+    depends on weights the judges chose.
+    """
+    from lenet_helpers._tf import keras
+
+    layer_class = namespace[names[0]]
+    if not isinstance(layer_class, type) or not issubclass(layer_class, keras.layers.Layer):
+        return {"not_a_layer_class": type(layer_class).__name__ if not isinstance(layer_class, type)
+                else f"class {layer_class.__name__} (not a keras.layers.Layer)"}
+    try:
+        instance = layer_class(**inputs.get("init", {}))
+        instance.build(tuple(inputs["input"].shape))
+        instance.built = True
+    except BaseException as error:  # a student's build may raise anything, even NotImplementedError
+        return {"built": False, "raised": type(error).__name__, "message": str(error)[:300]}
+    own = [plain.to_plain(w) for w in instance.get_weights()]
+    wanted = inputs.get("weights")
+    weights_set = wanted is not None and [getattr(w, "shape", None) for w in own] == [w.shape for w in wanted]
+    if weights_set:
+        instance.set_weights(wanted)
+    return {"built": True, "weights_set": weights_set,
+            "weight_names": [str(getattr(w, "name", "?"))[:80] for w in instance.weights],
+            "weights": [plain.to_plain(w) for w in instance.get_weights()],
+            "trainable": sum(int(np.prod(w.shape)) for w in instance.trainable_weights),
+            "output": _call(lambda x: instance(x), [inputs["input"]])}
+
+
+def figures(names, namespace: dict, inputs: dict) -> dict:
+    """What a student's plotting function draws on each input: per axes its labels and lines' data (lesson 06).
+
+    The function must return a matplotlib Figure; every figure it opens is closed here, so a
+    check does not add plots to the notebook.
+    """
+    import matplotlib.pyplot as plt
+
+    function = namespace[names[0]]
+    if not callable(function):
+        return {"not_callable": type(function).__name__}
+    results = []
+    for args in inputs["calls"]:
+        opened = set(plt.get_fignums())
+        drawn = _call(lambda *a: _figure_as_plain(function(*a)), args)
+        for number in set(plt.get_fignums()) - opened:
+            plt.close(number)
+        results.append(drawn)
+    return {"results": results}
+
+
+def _figure_as_plain(figure) -> dict:
+    from matplotlib.figure import Figure
+
+    if not isinstance(figure, Figure):
+        return {"not_a_figure": type(figure).__name__}
+    return {"axes": [{"xlabel": str(ax.get_xlabel()), "ylabel": str(ax.get_ylabel()), "title": str(ax.get_title()),
+                      "lines": [{"label": str(line.get_label()),
+                                 "x": plain.to_plain(np.asarray(line.get_xdata(), dtype=float)),
+                                 "y": plain.to_plain(np.asarray(line.get_ydata(), dtype=float))}
+                                for line in ax.get_lines()[:20]]}
+                     for ax in figure.axes[:8]]}
+
+
+PROBES = {"values": values, "calls": calls, "model": model, "compile": compile, "evaluate": evaluate,
+          "layer": layer}
+PROBES["figures"] = figures
 
 
 def answer(names, probe: str, namespace: dict, inputs: dict) -> dict:

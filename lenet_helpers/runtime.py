@@ -10,6 +10,8 @@ import random
 import numpy as np
 
 DEFAULT_SEED = 1998
+SETTINGS_REAL = "real (the epochs and digits each lesson asks for)"
+SETTINGS_FAST = "FAST (LENET_FAST=1: fewer epochs and digits, for quick tests)"
 PACKAGES = ("tensorflow", "keras", "numpy", "matplotlib", "ipywidgets", "jupyterlab")
 
 
@@ -46,9 +48,13 @@ def versions() -> dict[str, str]:
 
 
 def setup_lesson(seed: int = DEFAULT_SEED) -> int:
-    """The Setup cell of every lesson: quiet TensorFlow, seed everything, print versions and mode."""
+    """The Setup cell of every lesson: quiet TensorFlow, seed everything, print versions and settings.
+
+    The settings line names the run's settings ("real" or "FAST"), never the data: which
+    digits were loaded is the next line's business (`lenet_helpers.data.load_mnist`).
+    """
     seed_everything(seed)
     report = ", ".join(f"{name} {version}" for name, version in versions().items())
     print(report)
-    print(f"mode: {'FAST (LENET_FAST=1)' if fast_mode() else 'full'}, seed: {seed}")
+    print(f"settings: {SETTINGS_FAST if fast_mode() else SETTINGS_REAL}, seed: {seed}")
     return seed

@@ -24,34 +24,49 @@ LAYER_KINDS = ("convolution", "average pooling", "paper subsampling")
 
 def layer_numbers(kind: str, size: int, kernel: int, padding: int, stride: int,
                   in_maps: int, out_maps: int) -> dict:
-    """Output size, parameters and connections of one layer; ValueError saying why if impossible (lesson 01)."""
+    """Output size (rounded down, as Keras), parameters, connections and unused pixels of one layer (lesson 01).
+
+    ValueError saying why if the layer cannot exist: only when the window is larger than the padded input.
+    """
     if kind not in LAYER_KINDS:
         raise ValueError(f"kind must be one of {', '.join(LAYER_KINDS)}")
     out = shapes.conv_output_size(size, kernel, padding, stride)
+    unused = shapes.unused_pixels(size, kernel, padding, stride)
     if kind == "convolution":
         params = shapes.conv_params(kernel, in_maps, out_maps)
-        return {"output": (out, out, out_maps), "params": params,
+        return {"output": (out, out, out_maps), "params": params, "unused": unused,
                 "connections": shapes.conv_connections(params, out, out)}
     trained = kind == "paper subsampling"
     return {"output": (out, out, in_maps), "params": shapes.subsampling_params(in_maps) if trained else 0,
-            "connections": out * out * in_maps * (kernel * kernel + int(trained))}
+            "unused": unused, "connections": out * out * in_maps * (kernel * kernel + int(trained))}
 
 
 def describe_layer(kind: str, size: int, kernel: int, padding: int = 0, stride: int = 1,
                    in_maps: int = 1, out_maps: int = 6) -> str:
-    """One plain sentence: the layer's output, parameters and connections, or why it cannot exist (lesson 01)."""
+    """One plain sentence: output, parameters, connections, and pixels left over; or why it cannot exist (lesson 01)."""
     try:
         numbers = layer_numbers(kind, size, kernel, padding, stride, in_maps, out_maps)
     except ValueError as reason:
         return f"impossible: {reason}"
     shape = "x".join(map(str, numbers["output"]))
-    return (f"output {shape}, {numbers['params']:,} trainable parameters, "
+    text = (f"output {shape}, {numbers['params']:,} trainable parameters, "
             f"{numbers['connections']:,} connections")
+    if numbers["unused"]:
+        span, unused = size - kernel + 2 * padding, numbers["unused"]
+        lines = "row and column" if unused == 1 else f"{unused} rows and columns"
+        where = "padded input" if padding else "input"
+        text += (f"; ({size} - {kernel} + 2*{padding}) / {stride} = {span / stride:g} is rounded down "
+                 f"({span // stride} + 1 = {span // stride + 1}), as Keras does: "
+                 f"the last {lines} of the {where} are never used")
+    return text
 
 
 def shape_explorer(kind: str = "convolution", size: int = 32, kernel: int = 5, padding: int = 0,
                    stride: int = 1, in_maps: int = 1, out_maps: int = 6):
-    """Sliders for a layer's sizes; shows output size, parameters and connections as they move (lesson 01)."""
+    """Sliders for a layer's sizes; shows output size, parameters, connections and unused pixels live (lesson 01).
+
+    Red only for a layer that cannot exist (a window larger than the padded input).
+    """
     import ipywidgets as w
 
     style = {"description_width": "110px"}

@@ -46,21 +46,53 @@ def test_table_agrees_with_keras(name):
     assert sum(r.params for r in rows.values()) == shapes.trainable_params(model)
 
 
+def keras_output_size(width: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
+    """What Keras itself gives: ZeroPadding2D(padding) then a 'valid' Conv2D(kernel, strides=stride)."""
+    from lenet_helpers._tf import keras
+
+    inputs = keras.Input(shape=(width, width, 1))
+    padded = keras.layers.ZeroPadding2D(padding)(inputs) if padding else inputs
+    return int(keras.layers.Conv2D(1, kernel, strides=stride)(padded).shape[1])
+
+
 @pytest.mark.parametrize(
-    "args, expected",
-    [((32, 5), 28), ((28, 5, 2), 28), ((14, 5), 10), ((5, 5), 1), ((227, 11, 0, 4), 55), ((7, 3, 0, 2), 3)],
+    "args",
+    [(32, 5), (28, 5, 2), (14, 5), (5, 5), (227, 11, 0, 4), (7, 3, 0, 2),
+     (32, 5, 0, 2), (32, 4, 0, 3), (28, 3, 0, 2), (9, 4, 1, 3), (4, 5, 1), (33, 5, 0, 4)],
 )
-def test_conv_output_size(args, expected):
-    assert shapes.conv_output_size(*args) == expected
+def test_conv_output_size_is_what_keras_gives(args):
+    """Rounded down when S does not divide W - F + 2P: Conv2D(6, 5, strides=2) on 32x32 gives 14x14."""
+    assert shapes.conv_output_size(*args) == keras_output_size(*args)
+
+
+def test_pooling_rounds_down_like_keras():
+    from lenet_helpers._tf import keras
+
+    pooled = keras.layers.AveragePooling2D(3, strides=2)(keras.Input(shape=(28, 28, 6)))
+    assert shapes.pool_output_size(28, 3, 2) == pooled.shape[1] == 13
+
+
+@pytest.mark.parametrize("args, unused", [((32, 5), 0), ((32, 5, 0, 2), 1), ((32, 4, 0, 3), 1), ((33, 5, 0, 4), 0),
+                                          ((9, 4, 1, 3), 1), ((227, 11, 0, 4), 0)])
+def test_unused_pixels(args, unused):
+    assert shapes.unused_pixels(*args) == unused
 
 
 @pytest.mark.parametrize(
     "args, message",
-    [((32, 4, 0, 3), "not a whole number"), ((4, 5), "does not fit"), ((32, 0), "positive"), ((32, 3, -1), "positive")],
+    [((4, 5), "does not fit"), ((2, 5, 1), "does not fit"), ((32, 0), "positive"), ((32, 3, -1), "positive"),
+     ((32, 3, 0, 0), "positive")],
 )
 def test_impossible_sizes_say_why(args, message):
     with pytest.raises(ValueError, match=message):
         shapes.conv_output_size(*args)
+
+
+def test_keras_refuses_what_conv_output_size_calls_impossible():
+    from lenet_helpers._tf import keras
+
+    with pytest.raises(ValueError):
+        keras.layers.Conv2D(1, 5)(keras.Input(shape=(4, 4, 1)))
 
 
 def test_counting_functions_match_the_paper_checks():

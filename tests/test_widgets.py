@@ -17,10 +17,20 @@ def test_describe_layer_matches_the_paper():
     assert widgets.describe_layer("average pooling", 28, 2, stride=2, in_maps=6).startswith("output 14x14x6, 0 ")
 
 
-@pytest.mark.parametrize("args, why", [((32, 4, 0, 3), "not a whole number"), ((4, 5, 0, 1), "does not fit")])
-def test_impossible_layers_say_why(args, why):
+@pytest.mark.parametrize("args", [(4, 5, 0, 1), (2, 7, 2, 1)])
+def test_only_a_kernel_larger_than_the_padded_input_is_impossible(args):
     text = widgets.describe_layer("convolution", *args)
-    assert text.startswith("impossible:") and why in text
+    assert text.startswith("impossible:") and "does not fit" in text
+
+
+def test_rounding_down_is_explained_not_refused():
+    """Keras floors (W - F + 2P) / S: Conv2D(6, 5, strides=2) on 32x32 gives 14x14, and the widget says why."""
+    text = widgets.describe_layer("convolution", 32, 5, stride=2)
+    assert text.startswith("output 14x14x6, 156 trainable parameters")
+    assert "13.5 is rounded down (13 + 1 = 14)" in text and "last row and column of the input are never used" in text
+    assert "rounded down" not in widgets.describe_layer("convolution", 32, 5)
+    pooled = widgets.describe_layer("average pooling", 28, 3, stride=2, in_maps=6)
+    assert pooled.startswith("output 13x13x6") and "rounded down" in pooled
 
 
 def test_shape_explorer_reacts_to_its_sliders():
@@ -32,7 +42,10 @@ def test_shape_explorer_reacts_to_its_sliders():
     assert "output 29x29x6" in result.value
     stride = next(c for c in controls if c.description == "stride S")
     stride.value = 3
-    assert "impossible" in result.value
+    assert "output 10x10x6" in result.value and "rounded down" in result.value
+    kernel = next(c for c in controls if c.description == "kernel F")
+    size.value, kernel.value = 4, 5
+    assert "impossible" in result.value and "b00020" in result.value
 
 
 def test_live_plot_prints_progress_without_a_notebook(capsys):

@@ -32,6 +32,16 @@ function_exercise(
     done="28x28 digits padded to 32x32, centred, with a zero border.")
 
 function_exercise(
+    "00-paper-scale", "scale_like_the_paper", ("images",),
+    reference=lambda images: -0.1 + np.asarray(images) / 255.0 * (1.175 - -0.1),
+    visible=lambda: [(sample_images(),)],
+    draw=lambda rng: [(sample_images(4, int(rng.integers(1 << 30))),),
+                      (rng.integers(0, 256, size=(2, 28, 28)).astype(np.uint8),)],
+    compare=arrays_close(dtype="float32", hint="a straight line through (0, -0.1) and (255, 1.175): "
+                                                "-0.1 + pixels / 255 * (1.175 - (-0.1))."),
+    done="the paper's input scaling: white paper -0.1, full ink 1.175, a straight line in between.")
+
+function_exercise(
     "00-one-hot", "one_hot", ("labels",),
     reference=lambda labels: np.eye(10)[np.asarray(labels, dtype=int)],
     visible=lambda: [(np.array([3, 0, 9, 3, 7], dtype=np.uint8),)],

@@ -14,6 +14,7 @@ from lenet_helpers.judges.core import (
 
 
 def _conv_size(width, kernel, padding=0, stride=1) -> int:
+    """Keras's output size: the division rounded down (every case drawn here fits: F <= W + 2P)."""
     return (width - kernel + 2 * padding) // stride + 1
 
 
@@ -21,7 +22,7 @@ def _draw_conv_cases(rng: np.random.Generator) -> list:
     cases = []
     for _ in range(6):
         kernel, padding, stride = int(rng.integers(1, 8)), int(rng.integers(0, 4)), int(rng.integers(1, 5))
-        cases.append((int(rng.integers(kernel, 100)), kernel, padding, stride))
+        cases.append((int(rng.integers(max(1, kernel - 2 * padding), 100)), kernel, padding, stride))
     return cases
 
 
@@ -30,8 +31,9 @@ function_exercise(
     reference=_conv_size,
     visible=lambda: [(32, 5, 0, 1), (28, 5, 2, 1), (14, 5, 0, 1), (5, 5, 0, 1), (28, 2, 0, 2)],
     draw=_draw_conv_cases,
-    compare=whole("(W - F + 2P) / S + 1; use // so the answer is a whole number."),
-    done="(W - F + 2P) / S + 1 is right for C1, S2-style windows and 'same' padding.")
+    compare=whole("(W - F + 2P) / S + 1, with the division rounded down as Keras does: use //, "
+                  "so the answer is a whole number (Conv2D(6, 5, strides=2) on 32x32 gives 14x14)."),
+    done="(W - F + 2P) // S + 1 is right for C1, S2-style windows and 'same' padding.")
 
 counts_exercise("01-c1-size", {
     "c1_size": (28, "a 32x32 input, a 5x5 kernel, no padding, stride 1: (32 - 5 + 0) / 1 + 1."),
