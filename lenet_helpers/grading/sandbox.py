@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-SANDBOX_HOME = "/home/student"
+SANDBOX_HOME = "/sandbox/home"  # a path no real folder of the instructor is likely to have
 FIRST_UID = 65533  # as root: sandbox slot k runs as uid/gid 65533 - k (Debian reserves 65000-65533, unused)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 HOW_TO_GET = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: `sudo dnf install "
@@ -69,13 +69,14 @@ def command(home: Path, argv: list[str], as_root: bool) -> list[str]:
             "--unshare-uts", "--unshare-cgroup-try"]
     if not as_root:
         args.append("--unshare-user")
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # first: binds below may lie inside /tmp
     for name in SYSTEM_DIRS:
         if os.path.islink(name):
             args += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):
             args += ["--ro-bind", name, name]
     system = [Path(name) for name in SYSTEM_DIRS]
-    made: set[Path] = {Path("/")}
+    made: set[Path] = {Path("/"), Path("/tmp")}
     for path in python_dirs():
         if _covered(path, system):
             continue
@@ -84,8 +85,8 @@ def command(home: Path, argv: list[str], as_root: bool) -> list[str]:
                 args += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--perms", "0755", "--dir", "/home", "--bind", str(home), SANDBOX_HOME,
-             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", f"{SANDBOX_HOME}/work",
+    args += ["--perms", "0755", "--dir", str(Path(SANDBOX_HOME).parent), "--bind", str(home), SANDBOX_HOME,
+             "--chdir", f"{SANDBOX_HOME}/work",
              "--clearenv", "--setenv", "HOME", SANDBOX_HOME, "--setenv", "LANG", "C.UTF-8",
              "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
              "--setenv", "MPLBACKEND", "Agg", "--hostname", "sandbox", "--"]
