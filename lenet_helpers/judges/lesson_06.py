@@ -5,12 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from lenet_helpers.judges.core import (
+    EXERCISES,
     VISIBLE_SEED,
     CheckFailed,
+    Exercise,
+    ExerciseNotDone,
+    arrays_close,
     exercise,
     expect_array,
     expect_number,
     expect_whole,
+    function_exercise,
     reference_digits,
 )
 
@@ -105,3 +110,108 @@ def _evaluate(given: dict, answer: dict) -> str:
     expect_number("test_accuracy", answer["values"]["test_accuracy"], accuracy, hint, tolerance=1.5 / len(labels))
     expect_number("test_loss", answer["values"]["test_loss"], loss, hint, tolerance=2e-3 + 1e-3 * loss)
     return "evaluated on the test digits, which training never saw."
+
+
+# --- 06-split: which samples fit(validation_split=...) keeps for validation ---------------
+
+
+def keras_validation_indices(n: int, fraction: float) -> np.ndarray:
+    """Indices Keras's fit(validation_split=fraction) validates on: the last ones, cut at floor(n (1 - fraction))."""
+    split_at = int(np.floor(n * (1.0 - fraction)))  # keras/src/trainers/data_adapters/array_slicing.py
+    return np.arange(split_at, n)
+
+
+def _split_case(rng: np.random.Generator) -> tuple:
+    while True:  # keep away from products a hair off a whole number, where float rounding decides
+        n, fraction = int(rng.integers(10, 5000)), round(float(rng.uniform(0.05, 0.5)), 3)
+        cut = n * (1.0 - fraction)
+        if abs(cut - round(cut)) > 1e-6:
+            return n, fraction
+
+
+function_exercise(
+    "06-split", "validation_indices", ("n", "fraction"),
+    reference=keras_validation_indices,
+    visible=lambda: [(1000, 0.1), (37, 0.25)],
+    draw=lambda rng: [_split_case(rng) for _ in range(3)],
+    compare=arrays_close(hint="Keras cuts the arrays at split_at = floor(n * (1 - fraction)) and validates on "
+                              "indices split_at, ..., n - 1, in order: np.arange(split_at, n)."),
+    done="fit(validation_split=...) validates on the LAST samples, before any shuffling.")
+
+
+# --- 06-history: the seed article's accuracy and loss plot, written by the student --------
+
+HISTORY_KEYS = ("accuracy", "val_accuracy", "loss", "val_loss")
+
+
+def _history(rng: np.random.Generator, epochs: int) -> dict:
+    accuracy = np.sort(rng.uniform(0.1, 0.99, size=(2, epochs)), axis=1)
+    loss = -np.sort(-rng.uniform(0.05, 2.3, size=(2, epochs)), axis=1)
+    return {"accuracy": accuracy[0].round(4).tolist(), "loss": loss[0].round(4).tolist(),
+            "val_accuracy": accuracy[1].round(4).tolist(), "val_loss": loss[1].round(4).tolist()}
+
+
+def _history_inputs(cases: list, rng: np.random.Generator | None) -> dict:
+    histories = [_history(np.random.default_rng(VISIBLE_SEED), 6)] + [args[0] for args in cases]
+    if rng is not None:
+        histories.append(_history(rng, int(rng.integers(3, 15))))
+    return {"calls": [[history] for history in histories]}
+
+
+def _find_line(axes: list, series: list) -> int | None:
+    """The index of the axes holding a line whose y-data is `series`, or None."""
+    for index, ax in enumerate(axes):
+        for line in ax["lines"]:
+            y = line["y"]
+            if isinstance(y, np.ndarray) and y.shape == (len(series),) and np.allclose(y, series, atol=1e-6):
+                return index
+    return None
+
+
+def _judge_figure(history: dict, drawn, which: str) -> None:
+    if not isinstance(drawn, dict) or "returned" not in drawn:
+        raised = drawn.get("raised", "an error") if isinstance(drawn, dict) else "an error"
+        if raised == "NotImplementedError":
+            raise ExerciseNotDone("plot_history still raises NotImplementedError: replace the stub.")
+        raise CheckFailed(f"plot_history({which}) raised {raised}: {drawn.get('message', '')}".rstrip(": "))
+    figure = drawn["returned"]
+    if not isinstance(figure, dict) or "axes" not in figure:
+        got = figure.get("not_a_figure") if isinstance(figure, dict) else type(figure).__name__
+        raise CheckFailed(f"plot_history({which}) should return a matplotlib Figure, got {got}. "
+                          "Hint: fig, (ax_accuracy, ax_loss) = plt.subplots(1, 2), draw, then return fig.")
+    axes = figure["axes"]
+    where = {}
+    for key in HISTORY_KEYS:
+        where[key] = _find_line(axes, history[key])
+        if where[key] is None:
+            raise CheckFailed(f"plot_history({which}): no line shows history[{key!r}] "
+                              f"({len(history[key])} values, one per epoch). Hint: ax.plot(epochs, history[{key!r}]) "
+                              "for each of accuracy, val_accuracy, loss and val_loss.")
+    if where["accuracy"] != where["val_accuracy"] or where["loss"] != where["val_loss"]:
+        raise CheckFailed(f"plot_history({which}): training and validation curves of the same quantity belong on the "
+                          "same axes, so they can be compared. Hint: accuracy and val_accuracy on one, loss and "
+                          "val_loss on the other.")
+    if where["accuracy"] == where["loss"]:
+        raise CheckFailed(f"plot_history({which}): accuracy (0 to 1) and loss (up to 2.3 and more) share one axes; "
+                          "the accuracy curves get squashed. Hint: plt.subplots(1, 2), one axes each.")
+    for key in ("accuracy", "loss"):
+        ax = axes[where[key]]
+        if "epoch" not in ax["xlabel"].lower() or not ax["ylabel"].strip():
+            raise CheckFailed(f"plot_history({which}): the {key} axes is labelled x={ax['xlabel']!r}, "
+                              f"y={ax['ylabel']!r}. Hint: ax.set_xlabel('epoch') and ax.set_ylabel({key!r}).")
+
+
+def _judge_history(given: dict, answer: dict) -> str:
+    if answer.get("not_callable"):
+        raise CheckFailed(f"plot_history should be a function (def plot_history(history): ...), "
+                          f"got {answer['not_callable']}.")
+    results = answer.get("results")
+    if not isinstance(results, list) or len(results) != len(given["calls"]):
+        raise CheckFailed("plot_history did not return a figure for every history.")
+    for index, (args, drawn) in enumerate(zip(given["calls"], results)):
+        _judge_figure(args[0], drawn, "the check's history" if index == 0 else "another history")
+    return ("accuracy and loss per epoch, training and validation side by side, on labelled axes: "
+            "the seed article's plot.")
+
+
+EXERCISES["06-history"] = Exercise("06-history", ("plot_history",), "figures", _history_inputs, _judge_history)
