@@ -23,10 +23,10 @@ import argparse
 import dataclasses
 import math
 import os
-import platform
 import statistics
 import time
-from pathlib import Path
+
+from train_speed import cpu_model  # bench/ is on the path when a script here runs
 
 from lenet_helpers import runtime, training
 from lenet_helpers._tf import keras
@@ -42,17 +42,6 @@ class Row:
     recipe: str  # "recommended", "article" or "paper"
     init: str | None = None  # paper network only
     softmax_rbf: bool = False
-
-
-def cpu_model() -> str:
-    """The processor's name, from /proc/cpuinfo where there is one."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def load() -> str:

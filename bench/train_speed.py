@@ -54,7 +54,7 @@ def cpu_model() -> str:
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor()
+    return platform.processor() or "unknown CPU"
 
 
 def matmul_gflops(size: int = 1024, repeats: int = 20) -> float:

@@ -1,8 +1,10 @@
 """Helpers for the course "LeNet-5 in Keras, taught in JupyterLab".
 
-One module per topic: data, shapes, layers, models, training, plots, widgets, checks,
-lessons (the solutions -> lessons build) and grade (the grader). Importing the package
-loads TensorFlow once, quietly (see `lenet_helpers._tf`): import it before `keras`.
+One module per topic. What the lessons use: data, shapes, layers, models, training, sdlm, plots,
+widgets, runtime, and the self-checks (checks, with probes, plain and the judges package). What
+only instructors use: lessons (the solutions -> lessons build, nbgrader export, release),
+grading (the sandboxed grader; `python -m lenet_helpers.grade`). Importing the package loads
+TensorFlow once, quietly (see `lenet_helpers._tf`): import it before `keras`.
 """
 
 import os
